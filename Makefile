@@ -1,0 +1,36 @@
+# The two commands of the README: `make run` and `make test`. Everything else is a helper.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+
+.PHONY: run test lint bench demo clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+# Stamps make re-runs fast: reinstall only when pyproject.toml changes.
+$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[test,postgres]'
+	touch $@ $(VENV)/.installed-run
+
+run: $(VENV)/.installed-run
+	mkdir -p var
+	$(BIN)/visionalert-router serve
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check router tests
+	$(BIN)/mypy router
+
+test: $(VENV)/.installed-test lint
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: $(VENV)/.installed-test
+	$(BIN)/python tests/bench/ingest.py
+
+clean:
+	rm -rf $(VENV) var/*.db* build *.egg-info
