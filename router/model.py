@@ -132,3 +132,14 @@ class CameraEvent:
             enrichment_note=d.get("enrichment_note"),
             notes=d.get("notes"),
         )
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Why one camera event went to one receiver, or nowhere."""
+
+    event_index: int
+    outcome: str  # "routed" | "unrouted"
+    route: str | None
+    receiver: str | None
+    reason: str

@@ -1,0 +1,1 @@
+"""Channel families and their templates; ``logsink`` adds the local ``log://`` target."""

@@ -1,0 +1,29 @@
+"""The application factory: ``create_app(settings)`` -> Flask. Reads no config at import."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from router.clock import Clock
+from router.runtime import Runtime
+from router.settings import Settings
+from router.web import ops, webhooks
+from router.web.errors import register_error_handlers
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None,
+               clock: Clock | None = None) -> Flask:
+    if runtime is None:
+        runtime = Runtime.create(settings or Settings.from_env(), clock=clock)
+    app = Flask("router")
+    app.config["MAX_CONTENT_LENGTH"] = runtime.settings.max_body_bytes
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.extensions["router"] = runtime
+    register_error_handlers(app)
+    app.register_blueprint(ops.bp)
+    app.register_blueprint(webhooks.bp)
+    return app

@@ -1,0 +1,28 @@
+"""``Authorization: Token ...`` checks with DRF's TokenAuthentication messages."""
+
+from __future__ import annotations
+
+from .state import State, User
+
+
+class AuthFailedError(Exception):
+    """401: ``detail`` is DRF's message for the case."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+def authenticate(header: str | None, state: State) -> User:
+    parts = (header or "").split()
+    if not parts or parts[0].lower() != "token":
+        raise AuthFailedError("Authentication credentials were not provided.")
+    if len(parts) == 1:
+        raise AuthFailedError("Invalid token header. No credentials provided.")
+    if len(parts) > 2:
+        raise AuthFailedError("Invalid token header. Token string should not contain spaces.")
+    with state.lock:
+        user = state.user_by_token(parts[1])
+    if user is None:
+        raise AuthFailedError("Invalid token.")
+    return user

@@ -1,0 +1,176 @@
+"""The tables. Times are float epoch seconds: portable, cheap to compare, clock-injectable.
+
+The Alembic migrations under ``migrations/`` create exactly this schema; a test
+compares the two so they cannot drift.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# One row per accepted webhook, raw body included: what VisionAlert said is never lost.
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("received_at", Float, nullable=False),
+    Column("license", String(200), nullable=False),
+    Column("user_email", String(320), nullable=True),
+    Column("label", String(200), nullable=True),
+    Column("status", String(40), nullable=False),
+    Column("camera_count", Integer, nullable=False),
+    Column("content_type", String(100), nullable=False),
+    Column("body_sha256", String(64), nullable=False),
+    Column("raw_body", LargeBinary, nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("duplicates", Integer, nullable=False, default=0),
+    Column("source", String(20), nullable=False, default="webhook"),
+)
+Index("ix_alerts_received_at", alerts.c.received_at)
+Index("ix_alerts_license_received_at", alerts.c.license, alerts.c.received_at)
+
+# The newest alert per identical content; the unique key makes "same body twice
+# within the window" a single-row decision even with concurrent web workers.
+dedup = Table(
+    "dedup",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    # Nullable: the key is claimed first, then the alert row is written and linked.
+    Column("alert_id", Integer, ForeignKey("alerts.id", ondelete="CASCADE"), nullable=True),
+    Column("seen_at", Float, nullable=False),
+)
+
+# Work queue for the worker: one entry per alert, claimed with a lease.
+inbox = Table(
+    "inbox",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("alert_id", Integer, ForeignKey("alerts.id", ondelete="CASCADE"), nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("available_at", Float, nullable=False),
+    Column("lease_owner", String(100), nullable=True),
+    Column("lease_until", Float, nullable=True),
+    Column("claims", Integer, nullable=False, default=0),
+    Column("created_at", Float, nullable=False),
+    Column("done_at", Float, nullable=True),
+    Column("last_error", Text, nullable=True),
+    UniqueConstraint("alert_id"),
+)
+Index("ix_inbox_state_available_at", inbox.c.state, inbox.c.available_at)
+
+camera_events = Table(
+    "camera_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("alert_id", Integer, ForeignKey("alerts.id", ondelete="CASCADE"), nullable=False),
+    Column("idx", Integer, nullable=False),
+    Column("serial", String(200), nullable=False),
+    Column("license", String(200), nullable=False),
+    Column("status", String(40), nullable=False),
+    Column("enriched", Boolean, nullable=False),
+    Column("data", JSON, nullable=False),
+    Column("created_at", Float, nullable=False),
+    UniqueConstraint("alert_id", "idx"),
+)
+Index("ix_camera_events_serial", camera_events.c.serial)
+
+# Why each camera event went where it went (or nowhere): shown by explain and the API.
+decisions = Table(
+    "decisions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("alert_id", Integer, ForeignKey("alerts.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "camera_event_id",
+        Integer,
+        ForeignKey("camera_events.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("route", String(200), nullable=True),
+    Column("receiver", String(200), nullable=True),
+    Column("outcome", String(40), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+Index("ix_decisions_alert_id", decisions.c.alert_id)
+
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("alert_id", Integer, ForeignKey("alerts.id", ondelete="CASCADE"), nullable=False),
+    Column("route", String(200), nullable=False),
+    Column("receiver", String(200), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("camera_event_ids", JSON, nullable=False),
+    Column("created_at", Float, nullable=False),
+    UniqueConstraint("alert_id", "route", "receiver"),
+)
+
+# One notification to one target: the unit of retry. ``target_key`` is a hash of
+# the raw URL so the secret-bearing URL is never stored, only found again in rules.
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "notification_id",
+        Integer,
+        ForeignKey("notifications.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("receiver", String(200), nullable=False),
+    Column("target_index", Integer, nullable=False),
+    Column("target_key", String(64), nullable=False),
+    Column("target", Text, nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", Float, nullable=False),
+    Column("lease_owner", String(100), nullable=True),
+    Column("lease_until", Float, nullable=True),
+    Column("created_at", Float, nullable=False),
+    Column("finished_at", Float, nullable=True),
+    Column("last_error", Text, nullable=True),
+    UniqueConstraint("notification_id", "target_index"),
+)
+Index("ix_deliveries_state_next_attempt_at", deliveries.c.state, deliveries.c.next_attempt_at)
+
+attempts = Table(
+    "attempts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "delivery_id", Integer, ForeignKey("deliveries.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("number", Integer, nullable=False),
+    Column("started_at", Float, nullable=False),
+    Column("elapsed", Float, nullable=False),
+    Column("outcome", String(40), nullable=False),
+    Column("error", Text, nullable=True),
+    Column("worker", String(100), nullable=False),
+)
+Index("ix_attempts_delivery_id", attempts.c.delivery_id)

@@ -1,0 +1,1 @@
+"""Real loopback servers for tests: an HTTP sink and an SMTP server."""
