@@ -3,9 +3,13 @@
 # VisionAlert Router container image.
 #
 #   docker build -t visionalert-router .
-#   docker run --read-only --tmpfs /tmp -p 8080:8080 \
-#     -v "$PWD/rules.yaml:/etc/visionalert-router/rules.yaml:ro" \
+#   docker run --read-only --tmpfs /tmp -p 8080:8080 --env-file router.env \
+#     -v "$PWD/config:/etc/visionalert-router:ro" \
 #     -v router-data:/data visionalert-router
+#
+# Mount the folder that holds rules.yaml, not the file: a single-file bind
+# mount keeps the old inode when an editor replaces the file, and the router's
+# hot reload would never see the change.
 #
 # The base image is pinned by tag; release builds should additionally pin it by
 # digest (python:3.11-slim@sha256:...) so a rebuild is byte-for-byte the same.
@@ -55,7 +59,8 @@ COPY --from=builder /out/rules/ /etc/visionalert-router/
 
 # The root filesystem may be read-only: bytecode is precompiled at install
 # time and never written at run time; /data (database) and /tmp (gunicorn
-# heartbeat files, Prometheus multiprocess files) are the only writable paths.
+# heartbeat files and its control socket in $HOME/.gunicorn, Prometheus
+# multiprocess files) are the only writable paths.
 # The metrics directory is created (and emptied) by the service at start,
 # because an emptyDir or tmpfs mounted on /tmp hides anything baked in here.
 ENV PATH="/opt/venv/bin:${PATH}" \

@@ -27,7 +27,7 @@ def _settings_epilog() -> str:
 
 def _load_settings(**overrides: object) -> Settings:
     try:
-        return Settings.from_env(**overrides)
+        return Settings.from_env(None, **overrides)
     except SettingsError as exc:
         raise click.ClickException(f"invalid settings: {exc}") from None
 

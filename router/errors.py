@@ -4,7 +4,6 @@
     ├── SettingsError           a ROUTER_* variable or *_FILE secret is unusable
     ├── RulesError              rules.yaml is invalid; ``problems`` lists file:line:col texts
     ├── PayloadError            a webhook body is unusable; ``field`` names the culprit
-    │   └── PayloadTooLarge     the body exceeds ROUTER_MAX_BODY_BYTES
     ├── AuthError               a request lacks the right shared secret
     └── StoreError              the database is unreachable or not migrated
 
@@ -53,12 +52,6 @@ class PayloadError(RouterError):
     def __init__(self, message: str, field: str | None = None) -> None:
         self.field = field
         super().__init__(message)
-
-
-class PayloadTooLarge(PayloadError):
-    """The request body is larger than ROUTER_MAX_BODY_BYTES."""
-
-    status_code = 413
 
 
 class AuthError(RouterError):

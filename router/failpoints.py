@@ -17,11 +17,10 @@ def _actions() -> dict[str, str]:
     global _ACTIONS
     if _ACTIONS is None:
         spec = os.environ.get("ROUTER_FAILPOINTS", "")
-        _ACTIONS = dict(
-            item.split("=", 1) if "=" in item else (item, "kill")
-            for item in (s.strip() for s in spec.split(","))
-            if item
-        )
+        _ACTIONS = {}
+        for item in filter(None, (s.strip() for s in spec.split(","))):
+            name, _, action = item.partition("=")
+            _ACTIONS[name] = action or "kill"
     return _ACTIONS
 
 

@@ -101,6 +101,13 @@ def test_invalid_url_is_a_permanent_invalid_target() -> None:
     assert _send("not a url").outcome == "invalid_target"
 
 
+@pytest.mark.parametrize("url", ["json://[unclosed/x", "json://", "", "://nothing"])
+def test_malformed_urls_are_invalid_targets_not_crashes(url: str) -> None:
+    attempt = _send(url)
+    assert attempt.outcome == "invalid_target" and attempt.error
+    assert privacy_url(url).startswith("<invalid apprise url")
+
+
 def test_known_scheme_with_bad_arguments_is_an_invalid_target() -> None:
     attempt = _send("slack://only-one-token")
     assert attempt.outcome == "invalid_target" and not attempt.transient

@@ -280,6 +280,7 @@ def test_writable_paths_are_volumes(docs: list[dict]) -> None:
     assert mounts["/data"]["name"] in volumes
     env = _env(_container(docs))
     assert env["PROMETHEUS_MULTIPROC_DIR"]["value"].startswith("/tmp/")
+    assert env["HOME"]["value"] == "/tmp"  # gunicorn's control socket lives in $HOME
     assert env["ROUTER_LOG_FORMAT"]["value"] == "json"
 
 
@@ -499,6 +500,7 @@ def test_dockerfile_runtime_contract() -> None:
     assert env["ROUTER_HOST"] == "0.0.0.0"
     assert env["ROUTER_RULES_FILE"] == "/etc/visionalert-router/rules.yaml"
     assert env["ROUTER_DATABASE_URL"] == "sqlite:////data/router.db"
+    assert env["HOME"] == "/tmp"  # gunicorn's control socket lives in $HOME
     writable = [v.strip('[]", ') for v in volumes.replace(",", " ").split()]
     assert any(env["PROMETHEUS_MULTIPROC_DIR"].startswith(v + "/") for v in writable)
 

@@ -112,10 +112,19 @@ def _query_secrets(url: str) -> set[str]:
     return found
 
 
+def _path_of(url: str) -> str:
+    try:
+        return urlsplit(url).path if "://" in url else ""
+    except ValueError:  # e.g. an unclosed IPv6 bracket; Apprise will refuse the URL
+        return ""
+
+
 def secrets_of(url: str) -> tuple[str, ...]:
     """Every part of ``url`` that may be a credential, longest first."""
-    found = _variants(url) | _query_secrets(url)
     rest = url.partition("://")[2] if "://" in url else url
+    # The whole URL too (any message quoting it verbatim), unless it is a bare scheme.
+    found = _variants(url) if len(rest) > 3 else set()
+    found |= _query_secrets(url)
     netloc = rest.split("/", 1)[0].split("?", 1)[0]
     userinfo, _, hostport = netloc.rpartition("@")
     if userinfo:
@@ -124,8 +133,7 @@ def secrets_of(url: str) -> tuple[str, ...]:
     host = hostport if hostport.startswith("[") else hostport.split(":", 1)[0]
     if len(host) > 3 and not _IP_OR_HOSTNAME.match(host):
         found |= _variants(host)
-    path = urlsplit(url).path if "://" in url else ""
-    for segment in path.split("/"):
+    for segment in _path_of(url).split("/"):
         if len(segment) > 3:
             found |= _variants(segment)
     return tuple(sorted(found, key=len, reverse=True))
@@ -225,8 +233,7 @@ def _target_of(plugin: Any, url: str) -> str:
     # Apprise's privacy form keeps custom header and query values and the
     # path of generic webhooks readable; mask those that may be credentials.
     hidden = _query_secrets(url)
-    path = urlsplit(url).path if "://" in url else ""
-    for segment in path.split("/"):
+    for segment in _path_of(url).split("/"):
         if _token_like(unquote(segment)):
             hidden |= _variants(segment)
     return scrub(str(plugin.url(privacy=True)), tuple(sorted(hidden, key=len, reverse=True)))

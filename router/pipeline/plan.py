@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Sequence
 
+from router.model import CameraEvent
 from router.pipeline.deliver import privacy_url
-from router.pipeline.render import RenderError, Rendered, render
+from router.pipeline.render import Rendered, RenderError, render
 from router.pipeline.route import Routed
 from router.rules import Receiver, Rules
 from router.store.routing import NewNotification, Target
@@ -41,7 +43,8 @@ def plan_notifications(rules: Rules, routed: Routed,
     return planned
 
 
-def _render(receiver: Receiver, route: str, events: list, external_url: str | None) -> Rendered:  # type: ignore[type-arg]
+def _render(receiver: Receiver, route: str, events: Sequence[CameraEvent],
+            external_url: str | None) -> Rendered:
     try:
         return render(events, receiver=receiver.name, route=route,
                       title_template=receiver.title, body_template=receiver.body,

@@ -48,7 +48,7 @@ def load_rules(path: str | Path, environ: Mapping[str, str] | None = None) -> Ru
     spec = checker.validate(interpolated)
     checker.cross_check(interpolated)
     if checker.problems or spec is None:
-        raise RulesError(sorted(set(checker.problems), key=lambda p: (p.line, p.column)))
+        raise RulesError(sorted(set(checker.problems), key=lambda p: (p.line, p.column, p.message)))
     positions = {dotted(loc): pos for loc, pos in checker.doc.values.items()}
     return _compile(spec, source, hashlib.sha256(raw).hexdigest(), positions)
 
@@ -121,7 +121,8 @@ class _Checker:
             self.add(self.doc.key_pos(loc), parent, f"unknown key {key!r}{_hint(key, parent)}")
         elif kind == "missing":
             parent = loc[:-1]
-            self.add(self.doc.value_pos(parent), parent, f"missing required key {loc[-1]!r}")
+            # At the parent's key (`noc:`), not at its first child's.
+            self.add(self.doc.key_pos(parent), parent, f"missing required key {loc[-1]!r}")
         elif kind in _EXPECTED:
             got = yaml_kind(error.get("input"))
             self.add(self.doc.value_pos(loc), loc, f"expected {_EXPECTED[kind]}, got {got}")

@@ -133,6 +133,10 @@ def _convert_map(node: CommentedMap, loc: Loc, doc: Document) -> dict[str, Any]:
         value_pos = _lookup(node.lc.value, raw_key)
         if key_pos is not None:
             doc.keys[child] = key_pos
+        if value is None:
+            # `noc:` with nothing after it: ruamel places the null at the next
+            # token, often the next line; the key is where the user looks.
+            value_pos = key_pos
         if value_pos is not None:
             doc.values[child] = value_pos
         out[key] = _convert(value, child, doc)

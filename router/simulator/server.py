@@ -35,7 +35,9 @@ class SimulatorServer:
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        # A wildcard bind is reachable on loopback; "0.0.0.0" is not a usable URL host.
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "", "::") else self.host  # noqa: S104
+        return f"http://{host}:{self.port}"
 
     @property
     def base_url(self) -> str:
@@ -46,7 +48,8 @@ class SimulatorServer:
         return sim_of(self.app)
 
     def start(self) -> SimulatorServer:
-        self._thread = threading.Thread(target=self._server.serve_forever,
+        # A short poll interval makes stop() quick: tests start and stop many servers.
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
                                         name="visionalert-simulator", daemon=True)
         self._thread.start()
         return self

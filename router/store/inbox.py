@@ -29,7 +29,8 @@ class InboxClaim:
     payload: dict[str, Any]
 
 
-def claim_inbox(db: Database, *, owner: str, now: float, lease: float, limit: int) -> list[InboxClaim]:
+def claim_inbox(db: Database, *, owner: str, now: float, lease: float,
+                limit: int) -> list[InboxClaim]:
     with db.write() as conn:
         ids = list(
             conn.execute(

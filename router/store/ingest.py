@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import insert, select, update
 
+from router.payload import ParsedAlert
 from router.store.db import Database
 from router.store.dialect import upsert
 from router.store.schema import alerts, dedup, inbox
-from router.payload import ParsedAlert
 
 
 @dataclass(frozen=True)

@@ -77,7 +77,8 @@ def _form_json() -> bytes | str:
     if "json" in request.form:
         return request.form["json"]
     if "json" in request.files:
-        return request.files["json"].read()
+        data: bytes = request.files["json"].read()
+        return data
     raise PayloadError(
         f"{request.mimetype} body has no 'json' field: put the webhook JSON in a field "
         "named 'json'",

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -44,7 +44,7 @@ def test_date_uses_server_timezone() -> None:
 @pytest.mark.parametrize("raw", ["yesterday", "2026-13-01", "2026-04", "20260410",
                                  "2026-04-10T25:00", "10/04/2026"])
 def test_invalid_values(raw: str) -> None:
-    with pytest.raises(DateFilterError, match="^Enter a valid date"):
+    with pytest.raises(DateFilterError, match=r"^Enter a valid date"):
         parse_bound(raw, is_end=False, tz=UTC)
 
 
@@ -91,4 +91,3 @@ def test_naive_timestamp_in_configured_timezone(make_app: object) -> None:
     assert [i["created"] for i in items] == ["2026-04-10T13:40:00+02:00"]
     items = get_all(client, API + "7/cameras/camera1/logs/?start=2026-04-10T13:40:00Z")
     assert items == []
-    assert timedelta(0) == timedelta(0)

@@ -49,9 +49,9 @@ class _PortZeroController(Controller):
     """aiosmtpd connects to ``self.port`` to check readiness; learn the real one first."""
 
     def _trigger_server(self) -> None:
-        assert self.server is not None
-        self.port = self.server.sockets[0].getsockname()[1]
-        super()._trigger_server()
+        server: Any = self.server  # an asyncio.Server once _run() has bound it
+        self.port = server.sockets[0].getsockname()[1]
+        super()._trigger_server()  # type: ignore[no-untyped-call]
 
 
 class SmtpSink:
@@ -117,7 +117,7 @@ class SmtpSink:
             return list(self._messages)
 
     # -- aiosmtpd hooks ----------------------------------------------------------
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         assert isinstance(message, EmailMessage)
         auth = session.auth_data
