@@ -105,6 +105,15 @@ def check(file: Path | None) -> None:
     click.echo(f"{path}: OK ({summary})")
 
 
+def _register_simulator() -> None:
+    from router.simulator.cli import simulator_command
+
+    main.add_command(simulator_command, "simulator")
+
+
+_register_simulator()
+
+
 @main.group()
 def db() -> None:
     """Database maintenance."""

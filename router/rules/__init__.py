@@ -5,13 +5,14 @@
 """
 
 from router.rules.loader import load_rules
-from router.rules.models import Receiver, Route, Rules
+from router.rules.models import Receiver, Route, RouteOptions, Rules
 from router.rules.routing import RouteMatch, RouteStep, RoutingDecision, route_event
 
 __all__ = [
     "Receiver",
     "Route",
     "RouteMatch",
+    "RouteOptions",
     "RouteStep",
     "RoutingDecision",
     "Rules",

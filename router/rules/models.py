@@ -141,6 +141,19 @@ class Receiver:
 
 
 @dataclass(frozen=True)
+class RouteOptions:
+    """Timing and lifecycle options of a route (Alertmanager's names), inherited by
+    child routes; the notification lifecycle stage acts on them. Seconds."""
+
+    group_by: tuple[str, ...] = ("license",)
+    group_wait: float = 30.0
+    group_interval: float = 300.0
+    repeat_interval: float = 4 * 3600.0
+    send_resolved: bool = False
+    hold_for: float = 0.0
+
+
+@dataclass(frozen=True)
 class Route:
     """One routing rule: matchers (all must hold), receivers, and whether to go on."""
 
@@ -148,6 +161,7 @@ class Route:
     receivers: tuple[str, ...]
     matchers: tuple[Matcher, ...] = ()
     continue_: bool = False
+    options: RouteOptions = field(default_factory=RouteOptions)
     reason: str = field(init=False, repr=False)
     """Why an event that passes every matcher matched, computed once."""
 

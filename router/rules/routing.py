@@ -6,18 +6,19 @@ in order; the first that matches ends the walk unless it says ``continue: true``
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from router.model import CameraEvent
-from router.rules.models import Rules
+from router.rules.models import RouteOptions, Rules
 
 
 @dataclass(frozen=True)
 class RouteMatch:
-    """The event goes to ``receiver`` because of ``route``."""
+    """The event goes to ``receiver`` because of ``route``, with that route's options."""
 
     route: str
     receiver: str
+    options: RouteOptions = field(default_factory=RouteOptions, compare=False)
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,8 @@ def route_event(rules: Rules, event: CameraEvent) -> RoutingDecision:
             steps.append(RouteStep(route.name, False, failure))
             continue
         steps.append(RouteStep(route.name, True, route.reason))
-        matches.extend(RouteMatch(route.name, receiver) for receiver in route.receivers)
+        matches.extend(RouteMatch(route.name, receiver, route.options)
+                       for receiver in route.receivers)
         if not route.continue_:
             break
     return RoutingDecision(tuple(matches), tuple(steps))

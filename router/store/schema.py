@@ -174,3 +174,6 @@ attempts = Table(
     Column("worker", String(100), nullable=False),
 )
 Index("ix_attempts_delivery_id", attempts.c.delivery_id)
+
+# Tables owned by later stages live in their own modules, on the same metadata.
+from router.store import tables_admin, tables_lifecycle, tables_upstream  # noqa: E402, F401

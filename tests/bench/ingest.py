@@ -1,0 +1,197 @@
+"""Webhook ingest benchmark: the router's web role vs a hello-world app, same gunicorn.
+
+    .venv/bin/python tests/bench/ingest.py [--duration 10] [--connections 16]
+
+1. ``POST /webhooks/visionalert`` against ``python -m router serve --role web``
+   (gunicorn sync workers, ROUTER_WEB_WORKERS default 2, SQLite WAL on a fresh file,
+   default settings); every body is unique (a counter in the camera serial), so
+   nothing is answered as a duplicate.
+2. The same load against a hello-world Flask app served by a subclass of
+   ``router.serve.WebServer`` (tests/bench/hello.py): identical gunicorn settings.
+3. Ratios and targets (ingest >= 0.6 x hello req/s, ingest p99 <= 20 ms), then the
+   persistence check: every 200 the load generator received names an alert row.
+
+The machine's cores are shared by the load generator and the server: wrk runs with
+one thread (``--threads``) and the CPU each side used is printed, so a reader can
+tell a saturated server from a saturated client. Exit status: 1 if persistence
+fails or a run errors, 2 if ``--check`` is given and a target is missed, else 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sqlite3
+import sys
+import time
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: make ``tests.bench`` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from router.sample import SAMPLE_WEBHOOK  # noqa: E402
+from tests.bench.common import (  # noqa: E402
+    HOST,
+    MARKER,
+    REPO,
+    LoadSpec,
+    Measured,
+    Proc,
+    ProcessSet,
+    bench_dir,
+    exit_on_signals,
+    fmt,
+    free_port,
+    measure,
+    print_table,
+    wait_http,
+)
+
+PATH = "/webhooks/visionalert"
+TARGET_RATIO = 0.6
+TARGET_P99_MS = 20.0
+
+
+def body_template() -> str:
+    body = json.loads(json.dumps(SAMPLE_WEBHOOK))
+    body["cameras"][0]["serial"] = f"bench-{MARKER}"
+    return json.dumps(body)
+
+
+def count_alerts(db: Path) -> tuple[int, set[int]]:
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30) as conn:
+        ids = {row[0] for row in conn.execute("SELECT id FROM alerts")}
+    return len(ids), ids
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds per target")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--threads", type=int, default=1, help="wrk threads")
+    parser.add_argument("--warmup", type=float, default=2.0, help="seconds before each run")
+    parser.add_argument("--loadgen", choices=("auto", "wrk", "python"), default="auto")
+    parser.add_argument("--check", action="store_true", help="exit 2 when a target is missed")
+    parser.add_argument("--keep", action="store_true", help="keep the temp dir (db, logs)")
+    args = parser.parse_args(argv)
+    exit_on_signals()
+
+    env_base = {k: v for k, v in os.environ.items() if not k.startswith("ROUTER_")}
+    template = body_template()
+    results: dict[str, Measured] = {}
+    code = 0
+    with bench_dir(keep=args.keep) as tmp, ProcessSet() as procs:
+        db = tmp / "router.db"
+        env = {**env_base, "ROUTER_DATABASE_URL": f"sqlite:///{db}",
+               "ROUTER_RULES_FILE": str(REPO / "rules.yaml")}
+        for key in ("ROUTER_WEB_WORKERS", "ROUTER_SQLITE_SYNCHRONOUS"):  # allow what-ifs
+            if key in os.environ:
+                env[key] = os.environ[key]
+        workers = env.get("ROUTER_WEB_WORKERS", "2")
+        loadgen = args.loadgen
+        if loadgen == "auto":
+            loadgen = "wrk" if shutil.which("wrk") else "python"
+        print(f"ingest benchmark: {os.cpu_count()} CPUs, {args.connections} connections, "
+              f"{args.duration:g}s per target (+{args.warmup:g}s warm-up), "
+              f"gunicorn sync x {workers} workers, load generator: {loadgen}"
+              + ("" if loadgen == "wrk" else " (wrk not on PATH: apt-get install -y wrk)"))
+        if args.keep:
+            print(f"temp dir (kept): {tmp}")
+
+        def spec(port: int, tag: str) -> LoadSpec:
+            return LoadSpec(url=f"http://{HOST}:{port}{PATH}", body_template=template,
+                            duration_s=args.duration, connections=args.connections,
+                            threads=args.threads, run_tag=f"{tag}{int(time.time())}")
+
+        # --- hello baseline
+        port = free_port()
+        hello = procs.start(Proc("hello", [sys.executable, str(REPO / "tests/bench/hello.py"),
+                                           "--host", HOST, "--port", str(port)],
+                                 env=env, log_path=tmp / "hello.log"))
+        wait_http(f"http://{HOST}:{port}/healthz", hello)
+        results["hello"] = measure(hello, spec(port, "h"), prefer=loadgen,
+                                   warmup_s=args.warmup)
+        procs.stop_all()
+
+        # --- router web role
+        port = free_port()
+        web = procs.start(Proc("router web", [sys.executable, "-m", "router", "serve",
+                                              "--role", "web", "--host", HOST,
+                                              "--port", str(port)],
+                               env=env, log_path=tmp / "web.log"))
+        wait_http(f"http://{HOST}:{port}/readyz", web)
+        before: list[int] = []
+        results["ingest"] = measure(web, spec(port, "i"), prefer=loadgen,
+                                    warmup_s=args.warmup,
+                                    settle=lambda: before.append(count_alerts(db)[0]))
+        time.sleep(0.5)  # let requests cut off at the deadline finish before stopping
+        procs.stop_all()
+        stored_total, stored_ids = count_alerts(db)
+
+        # --- report
+        print()
+        rows = []
+        for name, m in results.items():
+            r = m.load
+            rows.append([name, r.tool, fmt(r.requests), fmt(r.rps, 0), fmt(r.p50_ms, 2),
+                         fmt(r.p99_ms, 2), fmt(r.max_ms, 1),
+                         fmt(r.non_200 + r.socket_errors),
+                         fmt(m.server_cpu_ms_per_req, 2),
+                         f"{100 * m.server_cpu_s / r.duration_s:.0f}%",
+                         f"{100 * r.loadgen_cpu_s / r.duration_s:.0f}%"])
+        print_table(["target", "load generator", "requests", "req/s", "p50 ms", "p99 ms",
+                     "max ms", "errors", "srv CPU ms/req", "srv CPU", "loadgen CPU"], rows)
+        print("(CPU % is of one core; this machine has "
+              f"{os.cpu_count()} cores shared by server and load generator)")
+
+        h, i = results["hello"].load, results["ingest"].load
+        ratio = i.rps / h.rps if h.rps else 0.0
+        ok_ratio, ok_p99 = ratio >= TARGET_RATIO, i.p99_ms <= TARGET_P99_MS
+
+        accepted = list(i.ok_ids)
+        unique_accepted = set(accepted)
+        missing = unique_accepted - stored_ids
+        new_rows = stored_total - before[0]
+        extra = new_rows - len(unique_accepted)
+        persisted_ok = (not missing and len(unique_accepted) == len(accepted)
+                        and i.duplicates == 0 and i.statuses.get(200, 0) == len(accepted)
+                        and 0 <= extra <= args.connections)
+
+        print()
+        print_table(["check", "measured", "target", "result"], [
+            ["ingest/hello req/s", f"{ratio:.2f}  ({i.rps:,.0f} / {h.rps:,.0f})",
+             f">= {TARGET_RATIO}", "PASS" if ok_ratio else "FAIL"],
+            ["ingest p99", f"{i.p99_ms:.2f} ms", f"<= {TARGET_P99_MS:g} ms",
+             "PASS" if ok_p99 else "FAIL"],
+            ["hello p99 (reference)", f"{h.p99_ms:.2f} ms", "-", "-"],
+            ["ingest/hello p99", f"{i.p99_ms / h.p99_ms:.1f}x" if h.p99_ms else "-", "-", "-"],
+            ["accepted (200) vs stored", f"{len(accepted):,} vs "
+             f"{len(unique_accepted) - len(missing):,}", "equal",
+             "PASS" if persisted_ok else "FAIL"],
+        ])
+        print(f"\npersistence: {len(accepted):,} answers 200 (duplicates: {i.duplicates}, "
+              f"non-200: {i.non_200}, socket errors: {i.socket_errors}); "
+              f"{len(unique_accepted) - len(missing):,} of their alert_ids are rows in "
+              f"'alerts', {len(missing)} missing.")
+        print(f"             alerts rows added during the run: {new_rows:,} = "
+              f"{len(unique_accepted):,} answered + {extra} committed for requests the load "
+              "generator cut off at its deadline (at most one per connection).")
+        if not persisted_ok:
+            print("persistence FAILED", file=sys.stderr)
+            code = 1
+        elif args.check and not (ok_ratio and ok_p99):
+            code = 2
+        if args.keep:
+            print(f"\nlogs and database kept in {tmp}")
+    return code
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("\ninterrupted; all benchmark processes stopped", file=sys.stderr)
+        sys.exit(130)
