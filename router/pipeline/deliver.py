@@ -43,6 +43,7 @@ import apprise
 from apprise.manager_plugins import NotificationManager
 
 from router.channels import logsink
+from router.pipeline.render import Rendered
 
 Outcome = Literal["success", "failure", "timeout", "invalid_target"]
 
@@ -336,3 +337,10 @@ def send(
         target=target,
         error=error,
     )
+
+
+def send_rendered(url: str, rendered: Rendered, *, connect_timeout: float,
+                  read_timeout: float) -> Attempt:
+    """Send a stored, per-target rendered message (images handled by the channel family)."""
+    return send(url, rendered.title, rendered.body, connect_timeout=connect_timeout,
+                read_timeout=read_timeout, body_format=rendered.body_format)

@@ -32,6 +32,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from router.errors import RouterError
 from router.model import CameraEvent
+from router.rules.templates import TemplateSet
 
 _CONTEXT_NAMES = "events, event, license, receiver, route, count, external_url"
 
@@ -41,11 +42,35 @@ class RenderError(RouterError):
 
 
 @dataclass(frozen=True)
+class Image:
+    """An image that belongs with a message: ``role`` is "snapshot" or "reference"."""
+
+    role: str
+    url: str
+    camera: str = ""
+
+
+@dataclass(frozen=True)
 class Rendered:
-    """One notification's text, ready for every target of a receiver."""
+    """One message as one target will receive it (stored on its delivery as JSON)."""
 
     title: str
     body: str
+    body_format: str = "text"  # "text" | "markdown" | "html" (Apprise's names)
+    html: str | None = None  # e-mail's HTML alternative
+    images: tuple[Image, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"title": self.title, "body": self.body, "body_format": self.body_format,
+                "html": self.html,
+                "images": [{"role": i.role, "url": i.url, "camera": i.camera}
+                           for i in self.images]}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Rendered:
+        return cls(title=d["title"], body=d["body"], body_format=d.get("body_format", "text"),
+                   html=d.get("html"),
+                   images=tuple(Image(**i) for i in d.get("images") or ()))
 
 
 def percent(score: float | None) -> str:
@@ -170,3 +195,25 @@ def render(
     body = _render_one("body", body_template, context)
     # A subject line cannot hold line breaks (e-mail, SMS); fold them.
     return Rendered(title=" ".join(title.split()), body=body.strip("\n"))
+
+
+def render_for_target(
+    url: str,
+    events: Sequence[CameraEvent],
+    *,
+    receiver: str,
+    route: str,
+    template: TemplateSet | None = None,
+    kind: str = "firing",
+    reason: str | None = None,
+    external_url: str | None = None,
+) -> Rendered:
+    """Render the message for one target, in the format of the target's channel family.
+
+    ``kind`` is "firing" or "resolved"; ``reason`` is the lifecycle decision that sent it.
+    """
+    text = template.for_family("generic") if template else None
+    return render(events, receiver=receiver, route=route,
+                  title_template=text.title if text else None,
+                  body_template=text.body if text else None,
+                  external_url=external_url)

@@ -27,6 +27,7 @@ from router.rules.matchers import (
     StrictModel,
     TagsMatcher,
 )
+from router.rules.templates import TemplateSet
 
 # ---------------------------------------------------------------- validation
 
@@ -138,6 +139,7 @@ class Receiver:
     urls: tuple[str, ...] = field(repr=False)
     title: str | None = None
     body: str | None = None
+    template: TemplateSet | None = None
 
 
 @dataclass(frozen=True)
@@ -151,6 +153,7 @@ class RouteOptions:
     repeat_interval: float = 4 * 3600.0
     send_resolved: bool = False
     hold_for: float = 0.0
+    template: TemplateSet | None = None  # overrides the receivers' templates
 
 
 @dataclass(frozen=True)
