@@ -1,10 +1,21 @@
-"""The receive path's only write: alert row + inbox entry, in one transaction."""
+"""The receive path's only write: alert row + inbox entry, in one transaction.
+
+This is the hottest code in the service (every webhook, while VisionAlert waits),
+so its statements are built and compiled by SQLAlchemy once per dialect and then
+run on the DBAPI cursor: the SQL stays SQLAlchemy's and portable, without paying
+statement construction and cache-key hashing on every request (~4x faster).
+"""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
+from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Dialect, bindparam, insert, select, update
+from sqlalchemy.sql import ClauseElement
 
 from router.payload import ParsedAlert
 from router.store.db import Database
@@ -16,6 +27,78 @@ from router.store.schema import alerts, dedup, inbox
 class Accepted:
     alert_id: int
     duplicate: bool
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    """One statement as SQL text for a dialect, plus how to order its parameters."""
+
+    sql: str
+    order: tuple[str, ...] | None  # positional dialects (SQLite "?"): parameter names in order
+    literals: Mapping[str, Any]  # values written into the statement itself (e.g. state='pending')
+
+    @classmethod
+    def of(cls, stmt: ClauseElement, dialect: Dialect) -> _Compiled:
+        compiled = stmt.compile(dialect=dialect)
+        order = compiled.positiontup  # type: ignore[attr-defined]
+        literals = {name: bind.value for name, bind in compiled.binds.items()  # type: ignore[attr-defined]
+                    if not bind.required}
+        return cls(compiled.string, tuple(order) if order is not None else None, literals)
+
+    def params(self, values: Mapping[str, Any]) -> Any:
+        merged = {**self.literals, **values}
+        return tuple(merged[name] for name in self.order) if self.order else merged
+
+
+@dataclass(frozen=True)
+class _Statements:
+    claim_key: _Compiled
+    original: _Compiled
+    count_duplicate: _Compiled
+    insert_alert: _Compiled
+    link_key: _Compiled
+    insert_entry: _Compiled
+
+
+def _build(dialect_name: str, dialect: Dialect) -> _Statements:
+    # Claim the content key first. The conditional upsert is a single-row decision
+    # under the key's lock, so two identical webhooks racing on two web workers
+    # cannot both be accepted: the loser gets no row back.
+    claim = (
+        upsert(dialect_name, dedup)
+        .values(key=bindparam("key"), alert_id=None, seen_at=bindparam("now"))
+        .on_conflict_do_update(
+            index_elements=[dedup.c.key],
+            set_={"alert_id": None, "seen_at": bindparam("now2")},
+            where=dedup.c.seen_at <= bindparam("cutoff"),
+        )
+        .returning(dedup.c.key)
+    )
+    columns = ("received_at", "license", "user_email", "label", "status", "camera_count",
+               "content_type", "body_sha256", "raw_body", "payload", "duplicates", "source")
+    return _Statements(
+        claim_key=_Compiled.of(claim, dialect),
+        original=_Compiled.of(
+            select(dedup.c.alert_id).where(dedup.c.key == bindparam("key")), dialect),
+        count_duplicate=_Compiled.of(
+            update(alerts).where(alerts.c.id == bindparam("id"))
+            .values(duplicates=alerts.c.duplicates + 1), dialect),
+        insert_alert=_Compiled.of(
+            insert(alerts).values({c: bindparam(c) for c in columns}).returning(alerts.c.id),
+            dialect),
+        link_key=_Compiled.of(
+            update(dedup).where(dedup.c.key == bindparam("key"))
+            .values(alert_id=bindparam("alert_id")), dialect),
+        insert_entry=_Compiled.of(
+            insert(inbox).values(alert_id=bindparam("alert_id"), state="pending",
+                                 available_at=bindparam("now"), claims=0,
+                                 created_at=bindparam("now")), dialect),
+    )
+
+
+@cache
+def _statements(db: Database) -> _Statements:
+    return _build(db.dialect, db.engine.dialect)
 
 
 def accept_alert(
@@ -30,52 +113,37 @@ def accept_alert(
     source: str = "webhook",
 ) -> Accepted:
     """Store a webhook durably, or recognise it as a duplicate of one stored recently."""
+    s = _statements(db)
+    # Everything that can be computed outside the write lock is.
+    row = {
+        "received_at": now, "license": alert.license, "user_email": alert.user,
+        "label": alert.label, "status": alert.status, "camera_count": alert.camera_count,
+        "content_type": content_type, "body_sha256": body_sha256, "raw_body": raw_body,
+        "payload": json.dumps(alert.normalised, ensure_ascii=False), "duplicates": 0,
+        "source": source,
+    }
+    key = alert.dedup_key
     with db.write() as conn:
-        # Claim the content key first. The conditional upsert is a single-row
-        # decision under the key's lock, so two identical webhooks racing on two
-        # web workers cannot both be accepted.
-        claim = (
-            upsert(db.dialect, dedup)
-            .values(key=alert.dedup_key, alert_id=None, seen_at=now)
-            .on_conflict_do_update(
-                index_elements=[dedup.c.key],
-                set_={"alert_id": None, "seen_at": now},
-                where=dedup.c.seen_at <= now - dedup_window,
-            )
-            .returning(dedup.c.key)
-        )
-        if conn.execute(claim).first() is None:
-            original = conn.execute(
-                select(dedup.c.alert_id).where(dedup.c.key == alert.dedup_key)
-            ).scalar_one()
-            conn.execute(
-                update(alerts)
-                .where(alerts.c.id == original)
-                .values(duplicates=alerts.c.duplicates + 1)
-            )
-            return Accepted(alert_id=original, duplicate=True)
-        alert_id = conn.execute(
-            insert(alerts)
-            .values(
-                received_at=now,
-                license=alert.license,
-                user_email=alert.user,
-                label=alert.label,
-                status=alert.status,
-                camera_count=alert.camera_count,
-                content_type=content_type,
-                body_sha256=body_sha256,
-                raw_body=raw_body,
-                payload=alert.normalised,
-                duplicates=0,
-                source=source,
-            )
-            .returning(alerts.c.id)
-        ).scalar_one()
-        conn.execute(update(dedup).where(dedup.c.key == alert.dedup_key).values(alert_id=alert_id))
-        conn.execute(
-            insert(inbox).values(
-                alert_id=alert_id, state="pending", available_at=now, claims=0, created_at=now
-            )
-        )
-        return Accepted(alert_id=alert_id, duplicate=False)
+        cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cur.execute(s.claim_key.sql, s.claim_key.params(
+                {"key": key, "now": now, "now2": now, "cutoff": now - dedup_window}))
+            if cur.fetchone() is None:
+                cur.execute(s.original.sql, s.original.params({"key": key}))
+                original = int(_one(cur))
+                cur.execute(s.count_duplicate.sql, s.count_duplicate.params({"id": original}))
+                return Accepted(alert_id=original, duplicate=True)
+            cur.execute(s.insert_alert.sql, s.insert_alert.params(row))
+            alert_id = int(_one(cur))
+            link = {"key": key, "alert_id": alert_id, "now": now}
+            cur.execute(s.link_key.sql, s.link_key.params(link))
+            cur.execute(s.insert_entry.sql, s.insert_entry.params(link))
+            return Accepted(alert_id=alert_id, duplicate=False)
+        finally:
+            cur.close()
+
+
+def _one(cursor: Any) -> Any:
+    row = cursor.fetchone()
+    assert row is not None, "the statement returns exactly one row"
+    return row[0]

@@ -58,7 +58,8 @@ def upgrade() -> None:
     sa.Column('alert_id', sa.Integer(), nullable=True),
     sa.Column('seen_at', sa.Float(), nullable=False),
     sa.ForeignKeyConstraint(['alert_id'], ['alerts.id'], name=op.f('fk_dedup_alert_id_alerts'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('key', name=op.f('pk_dedup'))
+    sa.PrimaryKeyConstraint('key', name=op.f('pk_dedup')),
+    sqlite_with_rowid=False,
     )
     op.create_table('inbox',
     sa.Column('id', sa.Integer(), nullable=False),
