@@ -5,6 +5,9 @@ BIN    := $(VENV)/bin
 
 .PHONY: run test lint bench demo clean
 
+# Benchmarks print figures and ratios against a baseline measured in the same run.
+BENCHES ?= ingest routing render enrich storm backends
+
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
@@ -30,7 +33,14 @@ test: $(VENV)/.installed-test lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed-test
-	$(BIN)/python tests/bench/ingest.py
+	@for b in $(BENCHES); do \
+	  if [ -f tests/bench/$$b.py ]; then \
+	    echo "== tests/bench/$$b.py"; $(BIN)/python tests/bench/$$b.py $(BENCH_ARGS) || exit 1; \
+	  fi; \
+	done
+
+demo: $(VENV)/.installed-run
+	$(BIN)/visionalert-router demo
 
 clean:
 	rm -rf $(VENV) var/*.db* build *.egg-info

@@ -9,7 +9,7 @@ from flask import Flask
 from router.clock import Clock
 from router.runtime import Runtime
 from router.settings import Settings
-from router.web import api, ops, webhooks
+from router.web import api, dashboard, ops, webhooks
 from router.web.errors import register_error_handlers
 
 log = logging.getLogger(__name__)
@@ -27,4 +27,5 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.register_blueprint(ops.bp)
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(api.bp)
+    dashboard.init_app(app, runtime)  # the UI at /, its session key and cookie flags
     return app

@@ -53,13 +53,18 @@ _rules = click.option("--rules", "rules_file", type=click.Path(path_type=Path), 
               show_default=True, help="Run the web server, the worker, or both.")
 @click.option("--no-migrate", is_flag=True, hidden=True,
               help="Skip migrations (the supervisor already ran them).")
+@click.option("--poll", is_flag=True,
+              help="Also poll the VisionAlert API for alerts, for sites without a public URL "
+                   "[env ROUTER_POLL_INTERVAL, 60 s with --poll].")
 def serve(host: str | None, port: int | None, rules_file: Path | None, role: str,
-          no_migrate: bool) -> None:
+          no_migrate: bool, poll: bool) -> None:
     """Run the router: web server (gunicorn) and worker."""
     from router import serve as proc
 
     settings = _load_settings(host=host, port=port, rules_file=rules_file)
-    logs.configure(settings.log_format, settings.log_level)
+    if poll:
+        settings = _with_polling(settings)
+    logs.configure_for(settings)
     if not no_migrate:
         _migrate(settings)
     if role == "all":
@@ -67,7 +72,8 @@ def serve(host: str | None, port: int | None, rules_file: Path | None, role: str
             log.warning("ROUTER_WEBHOOK_TOKEN is not set: the webhook endpoint accepts "
                         "requests from anyone who can reach it")
         overrides = {f"{PREFIX}{k.upper()}": str(v) for k, v in
-                     {"host": host, "port": port, "rules_file": rules_file}.items()
+                     {"host": host, "port": port, "rules_file": rules_file,
+                      "poll_interval": settings.poll_interval if poll else None}.items()
                      if v is not None}
         sys.exit(proc.supervise(settings, overrides))
     elif role == "web":
@@ -83,7 +89,7 @@ def worker(rules_file: Path | None) -> None:
     from router import serve as proc
 
     settings = _load_settings(rules_file=rules_file)
-    logs.configure(settings.log_format, settings.log_level)
+    logs.configure_for(settings)
     _migrate(settings)
     proc.run_worker(settings)
 
@@ -105,13 +111,36 @@ def check(file: Path | None) -> None:
     click.echo(f"{path}: OK ({summary})")
 
 
+def _register_rules_commands() -> None:
+    from router.rules.commands import explain_command, schema_command, test_command
+
+    main.add_command(explain_command, "explain")
+    main.add_command(test_command, "test")
+    main.add_command(schema_command, "schema")
+
+
+_register_rules_commands()
+
+
 def _register_simulator() -> None:
     from router.simulator.cli import simulator_command
 
     main.add_command(simulator_command, "simulator")
+    from router.demo import demo_command
+
+    main.add_command(demo_command, "demo")
 
 
 _register_simulator()
+
+
+def _register_lifecycle_commands() -> None:
+    from router.lifecycle_cli import register
+
+    register(main)  # silence add|list|expire, deliveries, replay
+
+
+_register_lifecycle_commands()
 
 
 @main.group()
@@ -123,7 +152,7 @@ def db() -> None:
 def db_upgrade() -> None:
     """Apply every pending migration."""
     settings = _load_settings()
-    logs.configure(settings.log_format, settings.log_level)
+    logs.configure_for(settings)
     _migrate(settings)
     click.echo("database is up to date")
 
@@ -159,6 +188,16 @@ def send_sample(url: str | None, token: str | None, fmt: str) -> None:
     click.echo(f"{response.status_code} {response.text.strip()}")
     if response.status_code != 200:
         sys.exit(1)
+
+
+def _with_polling(settings: Settings) -> Settings:
+    """``serve --poll``: polling on, every ROUTER_POLL_INTERVAL seconds (60 by default)."""
+    from router.poller import DEFAULT_INTERVAL
+
+    if settings.visionalert_token is None:
+        raise click.ClickException("--poll lists alerts through the VisionAlert API: set "
+                                   "ROUTER_VISIONALERT_TOKEN (or ROUTER_VISIONALERT_TOKEN_FILE)")
+    return settings.replace(poll_interval=settings.poll_interval or DEFAULT_INTERVAL)
 
 
 def _migrate(settings: Settings) -> None:

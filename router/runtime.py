@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 
 from router.clock import Clock, SystemClock
@@ -26,6 +27,10 @@ class RulesHolder:
     path: str
     current: Rules | None = None
     error: str | None = None
+    # Reload status, for /metrics (router_config_last_reload_*) and /-/reload.
+    last_reload_successful: bool = False
+    last_success_time: float = 0.0
+    last_error: str | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def load(self) -> bool:
@@ -34,11 +39,19 @@ class RulesHolder:
             rules = load_rules(self.path)
         except RulesError as exc:
             with self._lock:
-                self.error = str(exc)
-            log.error("rules not loaded", extra={"path": self.path, "error": str(exc)})
+                self.error = self.last_error = str(exc)
+                self.last_reload_successful = False
+            log.error("rules not loaded", extra={
+                "path": self.path, "error": str(exc),
+                "kept": self.current.digest[:12] if self.current else None})
             return False
         with self._lock:
+            previous = self.current
             self.current, self.error = rules, None
+            self.last_reload_successful, self.last_error = True, None
+            self.last_success_time = time.time()
+        if previous is None or previous.digest != rules.digest:
+            log.info("rules loaded", extra={"path": self.path, "digest": rules.digest[:12]})
         return True
 
     def get(self) -> Rules:

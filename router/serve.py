@@ -3,10 +3,19 @@ supervisor that runs both for ``serve`` (the default, one-container deployment).
 
 The supervisor restarts a child that dies, forwards SIGTERM/SIGINT/SIGHUP, and
 exits when both children have stopped. Migrations run once, before any child.
+It also owns the Prometheus multiprocess folder: created (or emptied) before
+the children start, so every process's samples add up on ``/metrics``.
+
+Graceful shutdown (SIGTERM, e.g. from Kubernetes): the worker stops claiming,
+lets sends in flight finish for up to ``ROUTER_SHUTDOWN_GRACE`` seconds, then
+hands back whatever it still holds (so another replica, or this one after a
+restart, takes it at once instead of after the lease) and exits; gunicorn stops
+accepting and drains requests in flight within the same grace.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -17,12 +26,18 @@ import time
 from typing import Any
 
 from flask import Flask
+from gunicorn import glogging
 from gunicorn.app.base import BaseApplication
+from gunicorn.arbiter import Arbiter
 
-from router import logs
+from router import logs, metrics
 from router.pipeline.worker import Worker
+from router.poller import start_poller
+from router.reload import RulesWatcher
 from router.runtime import Runtime
 from router.settings import Settings
+from router.store import deliveries as delivery_store
+from router.store import inbox as inbox_store
 
 log = logging.getLogger(__name__)
 
@@ -44,43 +59,136 @@ class WebServer(BaseApplication):  # type: ignore[misc]
         self.cfg.set("workers", s.web_workers)
         self.cfg.set("worker_class", "sync")
         self.cfg.set("timeout", s.web_timeout)
-        self.cfg.set("graceful_timeout", 20)
-        self.cfg.set("keepalive", 5)
-        self.cfg.set("accesslog", None)
+        self.cfg.set("graceful_timeout", max(1, round(s.shutdown_grace)))
+        self.cfg.set("keepalive", s.web_keepalive)
+        self.cfg.set("accesslog", None)  # router.web.requestlog logs each request
         self.cfg.set("loglevel", "warning")
+        self.cfg.set("logger_class", _GunicornLogger)
+        self.cfg.set("child_exit", _child_exit)
+        self.cfg.set("post_worker_init", _watch_rules_in_worker)
         self.cfg.set("proc_name", "visionalert-router-web")
+
+    def run(self) -> None:
+        try:
+            _RulesArbiter(self).run()
+        except RuntimeError as e:
+            print(f"\nError: {e}\n", file=sys.stderr, flush=True)
+            sys.exit(1)
 
     def load(self) -> Flask:
         from router.app import create_app
 
-        logs.configure(self.settings.log_format, self.settings.log_level)
+        logs.configure_for(self.settings)
         return create_app(self.settings)
 
 
+class _GunicornLogger(glogging.Logger):  # type: ignore[misc]
+    """gunicorn's own messages through the router's handler (JSON in containers)."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        self.error_log.handlers[:] = []
+        self.error_log.propagate = True
+
+
+def _child_exit(_server: Any, worker: Any) -> None:
+    metrics.mark_dead(worker.pid)
+
+
+class _RulesArbiter(Arbiter):  # type: ignore[misc]
+    """SIGHUP reloads the rules in each web worker instead of replacing the workers:
+    gunicorn's own HUP would start workers that fail on an invalid rules file."""
+
+    def handle_hup(self) -> None:
+        for pid in list(self.WORKERS):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGHUP)
+
+
+def _watch_rules_in_worker(worker: Any) -> None:
+    """gunicorn hook, in each web worker: a rules watcher, and SIGHUP to reload now."""
+    runtime: Runtime = worker.wsgi.extensions["router"]
+    watcher = RulesWatcher(runtime.rules, runtime.settings.rules_watch_seconds).start()
+    signal.signal(signal.SIGHUP, lambda _signum, _frame: watcher.trigger())
+
+
 def run_web(settings: Settings) -> None:
-    WebServer(settings).run()
+    # Several gunicorn workers need a shared metrics folder; `serve` passes one,
+    # a lone `--role web` makes its own.
+    folder = None
+    if metrics.multiproc_dir() is None:
+        folder, _ = metrics.prepare_multiproc_dir(None)
+        os.environ[metrics.MULTIPROC_ENV] = str(folder)
+    try:
+        WebServer(settings).run()
+    finally:
+        if folder is not None:
+            metrics.remove_multiproc_dir(folder)
 
 
 def run_worker(settings: Settings) -> None:
     runtime = Runtime.create(settings)
+    worker = Worker(runtime)
     stop = threading.Event()
 
     def _stop(signum: int, _frame: Any) -> None:
-        log.info("worker stopping", extra={"signal": signal.Signals(signum).name})
+        log.info("worker stopping", extra={"signal": signal.Signals(signum).name,
+                                           "grace_seconds": settings.shutdown_grace})
         stop.set()
 
+    watcher = RulesWatcher(runtime.rules, settings.rules_watch_seconds).start()
+
     def _reload(_signum: int, _frame: Any) -> None:
-        runtime.rules.load()
+        watcher.trigger()  # the watcher thread reloads: a handler must not take locks
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGHUP, _reload)
-    Worker(runtime).run(stop)
+    # The loop runs in a thread so that this one can enforce the grace period:
+    # a send blocked on a slow target must not hold the process past it.
+    loop = threading.Thread(target=worker.run, args=(stop,), name="worker-loop", daemon=True)
+    loop.start()
+    poller = start_poller(runtime, stop)  # None unless polling mode is on
+    while loop.is_alive() and not stop.is_set():
+        stop.wait(1.0)
+    deadline = time.monotonic() + settings.shutdown_grace
+    loop.join(timeout=settings.shutdown_grace)
+    if poller is not None:
+        # Lets it hand the poller lease back, without stretching the grace period.
+        poller.join(timeout=max(0.0, min(5.0, deadline - time.monotonic())))
+    if loop.is_alive():
+        _hand_back(worker, settings.shutdown_grace)
+
+
+def _hand_back(worker: Worker, grace: float) -> None:
+    """Grace expired: release every claim still held and leave without waiting for sends."""
+    try:
+        entries = inbox_store.release_owned(worker.rt.db, owner=worker.owner)
+        sends = delivery_store.release_owned(worker.rt.db, owner=worker.owner)
+        log.warning("shutdown grace expired; handed back unfinished work", extra={
+            "grace_seconds": grace, "inbox_entries": entries, "deliveries": sends})
+    except Exception:
+        # The store is unreachable: the leases expire by themselves.
+        log.exception("shutdown grace expired; could not hand back work")
+    logging.shutdown()
+    # The send threads are blocked in network calls and would keep the
+    # interpreter alive; their results are fenced off by the released leases.
+    os._exit(0)
 
 
 def supervise(settings: Settings, env_overrides: dict[str, str]) -> int:
     """Run ``serve --role web`` and ``serve --role worker`` as children until told to stop."""
+    folder, temporary = metrics.prepare_multiproc_dir(os.environ.get(metrics.MULTIPROC_ENV))
+    os.environ[metrics.MULTIPROC_ENV] = str(folder)  # children inherit it; mark_dead reads it
     env = {**os.environ, **env_overrides}
+    try:
+        return _supervise(settings, env)
+    finally:
+        if temporary:
+            metrics.remove_multiproc_dir(folder)
+
+
+def _supervise(settings: Settings, env: dict[str, str]) -> int:
     commands = {
         role: [sys.executable, "-m", "router", "serve", "--role", role, "--no-migrate"]
         for role in ("web", "worker")
@@ -120,6 +228,7 @@ def supervise(settings: Settings, env_overrides: dict[str, str]) -> int:
                 return 1
             log.warning("child exited; restarting",
                         extra={"role": role, "code": child.returncode})
+            metrics.mark_dead(child.pid)
             time.sleep(min(2 ** rapid_exits[role], 10))
             start(role)
     _wait_all(children, settings)
@@ -127,7 +236,8 @@ def supervise(settings: Settings, env_overrides: dict[str, str]) -> int:
 
 
 def _wait_all(children: dict[str, subprocess.Popen[bytes]], settings: Settings) -> None:
-    deadline = time.monotonic() + 25
+    # The children enforce the grace themselves; this is the backstop.
+    deadline = time.monotonic() + settings.shutdown_grace + 5
     for child in children.values():
         try:
             child.wait(timeout=max(0.1, deadline - time.monotonic()))

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from router.errors import SettingsError
 
 PREFIX = "ROUTER_"
-SECRET_FIELDS = ("webhook_token", "admin_token", "visionalert_token")
+SECRET_FIELDS = ("webhook_token", "admin_token", "visionalert_token", "link_secret")
 
 
 class Settings(BaseModel):
@@ -29,6 +29,9 @@ class Settings(BaseModel):
     host: str = Field("127.0.0.1", description="Address the web server binds to.")
     port: int = Field(8080, ge=1, le=65535, description="Port the web server listens on.")
     rules_file: Path = Field(Path("rules.yaml"), description="Routing rules file.")
+    rules_watch_seconds: float = Field(
+        5.0, ge=0, description="How often to check the rules file for changes; 0 = never."
+    )
     database_url: str = Field(
         "sqlite:///var/router.db",
         description="SQLAlchemy URL: sqlite:///PATH or postgresql+psycopg://...",
@@ -42,7 +45,44 @@ class Settings(BaseModel):
         description="Base URL of the VisionAlert REST API.",
     )
     visionalert_token: SecretStr | None = Field(None, description="VisionAlert API token.")
+    visionalert_rps: float = Field(
+        1.0, gt=0, description="VisionAlert API requests/second, shared by all workers/replicas."
+    )
+    visionalert_timeout: float = Field(10.0, gt=0, description="VisionAlert API timeout, s.")
+    visionalert_attempts: int = Field(
+        3, ge=1, le=10, description="Tries per VisionAlert API request (429, 5xx, timeouts)."
+    )
+    visionalert_breaker_failures: int = Field(
+        5, ge=1, description="Consecutive VisionAlert API failures that open the breaker."
+    )
+    visionalert_breaker_seconds: float = Field(
+        30.0, gt=0, description="Seconds the open breaker fails fast before a trial call."
+    )
+    enrich_deadline: float = Field(
+        60.0, ge=0, description="Seconds after receipt to wait for upstream data, then route."
+    )
+    enrich_lookback: float = Field(
+        900.0, gt=0, description="Seconds of upstream alerts listed to enrich a webhook."
+    )
+    enrich_retry_seconds: float = Field(
+        2.0, gt=0, description="Delay before retrying an alert not listed upstream yet."
+    )
+    directory_ttl: float = Field(300.0, gt=0, description="Camera directory cache TTL, s.")
+    reference_ttl: float = Field(3600.0, gt=0, description="Reference image cache TTL, s.")
+    poll_interval: float = Field(
+        0.0, ge=0, description="Seconds between upstream alert polls; 0 = polling off."
+    )
     external_url: str | None = Field(None, description="Public URL of this router, for links.")
+    link_secret: SecretStr | None = Field(
+        None, description="HMAC key of signed action links; default: derived from the admin token."
+    )
+    link_ttl: float = Field(7 * 86400.0, gt=0, description="Seconds a signed action link is valid.")
+    session_lifetime: float = Field(
+        12 * 3600.0, gt=0, description="Seconds a dashboard login lasts."
+    )
+    trust_forwarded_proto: bool = Field(
+        False, description="Trust X-Forwarded-Proto from a proxy (Secure cookies behind TLS)."
+    )
     log_format: Literal["json", "console"] = Field("console", description="json or console.")
     log_level: str = Field("INFO", description="Python log level name.")
     max_body_bytes: int = Field(1024 * 1024, ge=1024, description="Largest webhook body.")
@@ -51,16 +91,31 @@ class Settings(BaseModel):
     )
     web_workers: int = Field(2, ge=1, le=64, description="Gunicorn worker processes.")
     web_timeout: int = Field(30, ge=1, description="Gunicorn worker timeout, seconds.")
+    web_keepalive: int = Field(5, ge=0, description="Gunicorn keep-alive, seconds.")
+    shutdown_grace: float = Field(
+        20.0, gt=0, description="Seconds to finish or hand back work after SIGTERM."
+    )
     lease_seconds: float = Field(
         60.0, gt=0, description="Visibility timeout of a claimed inbox entry or delivery."
     )
     poll_seconds: float = Field(0.2, gt=0, description="Worker idle poll interval.")
     delivery_concurrency: int = Field(8, ge=1, le=256, description="Parallel sends per worker.")
     delivery_max_attempts: int = Field(10, ge=1, description="Attempts before a dead letter.")
+    delivery_max_age: float = Field(
+        86400.0, gt=0, description="Seconds a delivery is retried before it is a dead letter."
+    )
+    target_concurrency: int = Field(
+        2, ge=1, le=64, description="Sends in flight to one target, across all workers."
+    )
     retry_base_seconds: float = Field(5.0, gt=0, description="First retry delay.")
     retry_max_seconds: float = Field(900.0, gt=0, description="Longest retry delay.")
     target_connect_timeout: float = Field(4.0, gt=0, description="Target connect timeout, s.")
     target_read_timeout: float = Field(10.0, gt=0, description="Target read timeout, s.")
+    image_hosts: str = Field(
+        "", description="Extra hosts images may be fetched from (comma-separated); these "
+        "may also be private or loopback addresses.")
+    image_max_bytes: int = Field(5 * 1024 * 1024, ge=1024, description="Largest image fetched.")
+    image_timeout: float = Field(3.0, gt=0, description="Total time for one image fetch, s.")
     sqlite_synchronous: Literal["NORMAL", "FULL"] = Field(
         "NORMAL",
         description="SQLite WAL durability: NORMAL survives a killed process, FULL power loss.",

@@ -1,8 +1,14 @@
-"""Shared fixtures: settings on a temporary SQLite store, the app, and its runtime."""
+"""Shared fixtures: settings on a temporary SQLite store, the app, and its runtime.
+
+Store-level tests take ``database_url`` (or ``store``) and run twice: on SQLite
+and on the machine's PostgreSQL server, in a database created for the session.
+"""
 
 from __future__ import annotations
 
+import os
 import textwrap
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -14,7 +20,9 @@ from router.app import create_app
 from router.clock import ManualClock
 from router.runtime import Runtime
 from router.settings import Settings
+from router.store.db import Database
 from router.store.migrate import upgrade
+from tests.support import postgres
 
 LOG_RULES = textwrap.dedent(
     """\
@@ -71,3 +79,51 @@ def app(runtime: Runtime) -> Flask:
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
+
+
+# -- backends ----------------------------------------------------------------------
+
+
+def _unavailable(reason: str) -> None:
+    """Skip on a developer machine without the server; in CI that is a failure."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{reason} (required when CI=true)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """A PostgreSQL database for this test session (its name); dropped at the end."""
+    why = postgres.available()
+    if why is not None:
+        _unavailable(why)
+    name = f"router_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    postgres.create_database(name)
+    yield name
+    if postgres.can_control():
+        postgres.ensure_running()  # a restart test may have failed half-way
+    postgres.drop_database(name)
+
+
+@pytest.fixture
+def postgresql_url(pg_database: str) -> str:
+    """The session database, emptied for this test."""
+    postgres.reset_schema(pg_database)
+    return postgres.url(pg_database)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.db'}"
+    url: str = request.getfixturevalue("postgresql_url")
+    return url
+
+
+@pytest.fixture
+def store(database_url: str) -> Iterator[Database]:
+    """A migrated, empty store on each backend."""
+    db = Database(database_url)
+    upgrade(db)
+    yield db
+    db.dispose()

@@ -30,7 +30,7 @@ def test_check_accepts_the_shipped_rules(runner: CliRunner) -> None:
     rules = load_rules(REPO / "rules.yaml")
     result = runner.invoke(main, ["check", str(REPO / "rules.yaml")])
     assert result.exit_code == 0, result.output
-    assert result.output.strip().endswith(f"OK ({len(rules.receivers)} receivers, ")
+    assert f": OK ({len(rules.receivers)} receivers, " in result.output
 
 
 def test_check_reports_file_line_and_exits_1(runner: CliRunner, tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ a named point. A second worker then takes over once the lease has expired.
 from __future__ import annotations
 
 import json
+import re
 import signal
 import textwrap
 from pathlib import Path
@@ -40,6 +41,7 @@ class Site:
         self.tmp = tmp_path
         self.rules = tmp_path / "rules.yaml"
         self.rules.write_text(textwrap.dedent(f"""\
+            defaults: {{group_wait: 0s, group_by: [camera]}}
             receivers:
               hook:
                 urls: ["json://127.0.0.1:{sink.port}/hook"]
@@ -70,12 +72,16 @@ class Site:
 
 
 def _names(sink: HttpSink) -> list[str]:
-    return [r.json()["message"].split("Cam-")[1].split()[0] for r in sink.requests]
+    # One camera per message (group_by camera); its name, whatever the template around it.
+    return [sorted(set(re.findall(r"Cam-([A-Za-z0-9]+)", r.json()["message"])))[0]
+            for r in sink.requests]
 
 
 @pytest.mark.parametrize("failpoint,sent_before_kill", [
     ("worker.inbox.claimed", 0),      # claimed the alert, routed nothing
     ("worker.inbox.recorded", 0),     # routed and recorded, sent nothing
+    ("worker.group.claimed", 0),      # claimed the due group, flushed nothing
+    ("worker.group.flushed", 0),      # notification and deliveries recorded, sent nothing
     ("worker.delivery.claimed", 0),   # claimed the delivery, about to send
     ("worker.delivery.recorded", 1),  # sent and recorded, killed right after
 ])

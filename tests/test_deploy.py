@@ -560,3 +560,16 @@ def test_dockerignore_keeps_the_context_small() -> None:
         *sources, _ = args.split()
         for source in sources:
             assert re.sub(r"\[(.)\]", r"\1", source).rstrip("/") in allowed, source
+
+
+def test_every_router_variable_set_by_the_image_or_manifests_is_a_real_setting(
+        overlay: str, docs: list[dict]) -> None:
+    """A misspelt or unimplemented ROUTER_* variable would be silently ignored."""
+    from router.settings import PREFIX, SECRET_FIELDS, Settings
+
+    known = {PREFIX + name.upper() for name in Settings.model_fields}
+    known |= {PREFIX + name.upper() + "_FILE" for name in SECRET_FIELDS}
+    names = set(_env(_container(docs))) | set(_env_vars(_instructions()))
+    unknown = {n for n in names if n.startswith(PREFIX)} - known
+    assert not unknown, f"{overlay}: not settings of the router: {sorted(unknown)}"
+    assert "ROUTER_SHUTDOWN_GRACE" in names

@@ -21,6 +21,7 @@ def test_webhook_reaches_http_and_smtp_targets(tmp_path: Path) -> None:
     with HttpSink() as sink, SmtpSink() as smtp:
         rules = tmp_path / "rules.yaml"
         rules.write_text(textwrap.dedent(f"""\
+            defaults: {{group_wait: 0s}}
             receivers:
               hook:
                 urls: ["json://127.0.0.1:{sink.port}/hook"]

@@ -1,169 +1,194 @@
-"""Render stage: default texts, custom templates, and every template failure as RenderError."""
+"""Render stage: families, context, custom templates, fallbacks, and `check` of templates."""
 
 from __future__ import annotations
 
-import pytest
+import textwrap
+from pathlib import Path
 
+import pytest
+from click.testing import CliRunner
+
+from router.cli import main
 from router.errors import RouterError
 from router.model import CameraEvent, Status
 from router.pipeline.render import (
     Rendered,
     RenderError,
-    _compile,
     check_template,
     kind_counts,
     percent,
     render,
+    render_for_target,
+    template_errors,
 )
+from router.rules.templates import TemplateSet, TemplateText
+from tests.golden.samples import AT, EXTERNAL, NOW, SINGLE, UNENRICHED, group
 
-OFFLINE = CameraEvent(
-    alert_id=7, index=0, license="LIC-ABC123", serial="S-0001", name="Cam-01",
-    tags=("lobby", "north"), status=Status.OFFLINE, label="Offline",
-    enriched=False, enrichment_note="VisionAlert API unreachable",
-)
-BLOCKED = CameraEvent(
-    alert_id=7, index=1, license="LIC-ABC123", serial="S-0002", name="Cam-02",
-    tags=(), status=Status.ANOMALY, label="Anomaly",
-    anomalies={"Obstruction": 0.87, "Blur": None},
-    snapshot_url="https://img.example.com/snap.jpg",
-    reference_url="https://img.example.com/ref.jpg",
-    upstream_alert_id=1001, enriched=True,
-)
-GATE = CameraEvent(
-    alert_id=7, index=2, license="LIC-ABC123", serial="S-0003", name="Gate",
-    tags=("gate",), status=Status.OFFLINE, label="Offline", enriched=True,
-)
+JSON = "json://hooks.example.com/x"
 
 
-def _render(events: list[CameraEvent], *, title_template: str | None = None,
-            body_template: str | None = None, external_url: str | None = None) -> Rendered:
-    return render(events, receiver="oncall", route="sites/night", title_template=title_template,
-                  body_template=body_template, external_url=external_url)
+def _target(url: str, events: list[CameraEvent], **kwargs: object) -> Rendered:
+    return render_for_target(url, events, receiver="oncall", route="sites/night", at=AT,
+                             now=NOW, **kwargs)  # type: ignore[arg-type]
 
 
-def test_default_one_camera() -> None:
-    out = _render([OFFLINE], external_url="https://router.example.com")
-    assert out.title == "[LIC-ABC123] Cam-01 offline"
-    assert out.body == (
-        "Cam-01 (serial S-0001): offline\n"
-        "Tags: lobby, north\n"
-        "Not enriched: VisionAlert API unreachable\n"
-        "\n"
-        "-- route sites/night, receiver oncall\n"
-        "https://router.example.com"
-    )
+@pytest.mark.parametrize(("url", "family"), [
+    ("slack://T1/B2/C3", "slack"), ("workflows://h/w/s", "teams"), ("mailto://a@b.c", "email"),
+    ("mailtos://a@b.c", "email"), ("twilio://a:b@+1/+2", "sms"), ("vonage://k:s@1/2", "sms"),
+    ("sns://k/s/us-east-1/+1", "sms"), ("json://h/x", "generic"), ("discord://a/b", "generic"),
+    ("nosuch://x", "generic")])
+def test_family_follows_the_scheme(url: str, family: str) -> None:
+    assert _target(url, [SINGLE]).family == family
 
 
-def test_default_one_anomaly_with_scores_and_links() -> None:
-    out = _render([BLOCKED])
-    assert out.title == "[LIC-ABC123] Cam-02 Obstruction, Blur"
-    assert out.body == (
-        "Cam-02 (serial S-0002): Obstruction 87%, Blur\n"
-        "Snapshot: https://img.example.com/snap.jpg\n"
-        "Reference: https://img.example.com/ref.jpg\n"
-        "\n"
-        "-- route sites/night, receiver oncall"
-    )
+def test_time_is_shown_in_the_route_timezone_and_utc_by_default() -> None:
+    assert "2026-04-10 14:30 CEST" in _target(JSON, [SINGLE], timezone="Europe/Berlin").body
+    assert "2026-04-10 12:30 UTC" in _target(JSON, [SINGLE]).body
+    bad = _target(JSON, [SINGLE], timezone="Mars/Base")
+    assert "12:30 UTC" in bad.body and "unknown timezone 'Mars/Base'" in bad.notes[0]
 
 
-def test_default_several_cameras() -> None:
-    out = _render([OFFLINE, BLOCKED, GATE])
-    assert out.title == "[LIC-ABC123] 3 cameras: Offline 2, Blur 1, Obstruction 1"
-    assert out.body == (
-        "Cam-01 (serial S-0001): offline\n"
-        "Tags: lobby, north\n"
-        "Not enriched: VisionAlert API unreachable\n"
-        "\n"
-        "Cam-02 (serial S-0002): Obstruction 87%, Blur\n"
-        "Snapshot: https://img.example.com/snap.jpg\n"
-        "Reference: https://img.example.com/ref.jpg\n"
-        "\n"
-        "Gate (serial S-0003): offline\n"
-        "Tags: gate\n"
-        "\n"
-        "-- route sites/night, receiver oncall"
-    )
+def test_links_to_the_router_page_only_with_an_external_url() -> None:
+    assert "https://router.example.com/alerts/7" in _target(
+        JSON, [SINGLE], external_url=EXTERNAL + "/").body
+    assert "/alerts/" not in _target(JSON, [SINGLE]).body
 
 
-def test_not_enriched_without_note_adds_no_line() -> None:
-    quiet = CameraEvent(alert_id=1, index=0, license="L", serial="S", name="N", tags=(),
-                        status=Status.OFFLINE, label="Offline", enriched=False)
-    assert "enriched" not in _render([quiet]).body.lower()
+def test_group_counts_per_anomaly_and_tag_and_truncates() -> None:
+    out = _target(JSON, group(50))
+    assert out.title == "[LIC-ABC123] 50 cameras: Glare 17, Obstruction 17, Offline 16"
+    assert "By site/tag: site-a 17, site-b 17, site-c 16" in out.body
+    assert out.body.count("- **Cam-") == 20 and "- and 30 more" in out.body
+    assert [i.cid for i in out.images] == ["snapshot-1", "reference-1", "snapshot-2",
+                                           "reference-2"]  # Cam-02 is offline, no images
 
 
-def test_several_licenses_are_all_named() -> None:
-    other = CameraEvent(alert_id=8, index=0, license="LIC-XYZ", serial="S-9", name="Far",
-                        tags=(), status=Status.NO_DATA, label="No data")
-    title = _render([OFFLINE, other]).title
-    assert title == "[LIC-ABC123, LIC-XYZ] 2 cameras: No data 1, Offline 1"
+def test_unenriched_event_reads_right_without_scores_or_images() -> None:
+    out = _target(JSON, [UNENRICHED])
+    assert out.title == "[LIC-ABC123] Parking Lot B: offline"
+    assert "Not enriched: VisionAlert API unreachable" in out.body
+    assert "Snapshot" not in out.body and out.images == ()
 
 
-def test_custom_templates_see_the_documented_context() -> None:
-    out = _render(
-        [OFFLINE, BLOCKED],
-        title_template="{{ receiver }}/{{ route }}: {{ count }} on {{ license }}",
-        # trim_blocks: a block tag at the end of a line eats that line break.
-        body_template=(
-            "{% for e in events %}\n"
-            "{{ e.name }}={{ e.status }}\n"
-            "{% for a, s in e.anomalies.items() %}\n"
-            "  {{ a }}:{{ s | percent }}\n"
-            "{% endfor %}\n"
-            "{% endfor %}\n"
-            "first={{ event.serial }} url={{ external_url }}"
-        ),
-    )
-    assert out.title == "oncall/sites/night: 2 on LIC-ABC123"
-    assert out.body == (
-        "Cam-01=offline\nCam-02=anomaly\n  Obstruction:87%\n  Blur:\nfirst=S-0001 url=None"
-    )
+def test_resolved_message() -> None:
+    out = _target("slack://T1/B2/C3", [SINGLE], kind="resolved", reason="cleared upstream")
+    assert out.title == "Resolved: [LIC-ABC123] Front Entrance is back to normal"
+    assert "back to normal; it was: Obstruction 87%, Blur 42%" in out.body
+    assert "cleared upstream" in out.body
+    with pytest.raises(RenderError, match="unknown message kind"):
+        _target(JSON, [SINGLE], kind="pending")
 
 
-def test_custom_title_is_folded_to_one_line_and_empty_template_is_empty() -> None:
-    out = _render([OFFLINE], title_template="{{ event.name }}\n  is\n{{ event.status }}",
-                  body_template="")
-    assert out == Rendered(title="Cam-01 is offline", body="")
+def test_slack_block_kit_limits_are_respected() -> None:
+    long = [CameraEvent(**{**SINGLE.__dict__, "name": "N" * 400, "index": i})
+            for i in range(40)]
+    out = _target("slack://T1/B2/C3/?blocks=yes", long)
+    assert len(out.title) <= 150 and len(out.body) <= 3000 and out.body.endswith("...")
+    assert len(_target("slack://T1/B2/C3", long).body) > 3000
 
 
-def test_undefined_variable_is_a_render_error() -> None:
-    with pytest.raises(RenderError, match=r"body template uses an undefined value: 'nope'"):
-        _render([OFFLINE], body_template="{{ nope }}")
-    with pytest.raises(RenderError, match=r"has no attribute 'camera'"):
-        _render([OFFLINE], title_template="{{ event.camera }}")
+def test_custom_templates_per_family_see_the_documented_context() -> None:
+    template = TemplateSet("t", default=TextOf("{{ receiver }}/{{ route }}: {{ count }}",
+                                               "{{ event.name }} {{ links.alert }}"),
+                           families={"sms": TextOf(body="{{ sms.width }}|{{ event.serial }}")})
+    out = _target(JSON, [SINGLE], template=template, external_url=EXTERNAL)
+    assert (out.title, out.body) == ("oncall/sites/night: 1",
+                                     "Front Entrance https://router.example.com/alerts/7")
+    assert _target("twilio://a:b@+1/+2", [SINGLE], template=template).body == (
+        "None|Q2GV-ABCD-1234")
 
 
-def test_sandbox_blocks_python_internals() -> None:
-    expected = r"title template was stopped by the sandbox \(security\): .*unsafe"
-    with pytest.raises(RenderError, match=expected):
-        _render([OFFLINE], title_template="{{ ''.__class__.__mro__ }}")
+def test_filters_in_custom_templates() -> None:
+    body = ("{{ event.anomalies.Obstruction | percent }} {{ at | localtime('%H:%M') }} "
+            "{{ (now - 7200) | reltime }} {{ (now + 90) | reltime }} {{ now | reltime }} "
+            "{{ events | kind_counts }} {{ 'a*b_c' | md }} {{ 'abcdefgh' | clip(6) }}")
+    out = _target(JSON, [SINGLE, UNENRICHED], timezone="America/New_York",
+                  template=TemplateSet("f", default=TextOf(body=body)))
+    assert out.body == ("87% 08:30 2 h ago in 1 min just now "
+                        "Blur 1, Obstruction 1, Offline 1 a\\*b\\_c abc...")
 
 
-def test_syntax_error_is_a_render_error_and_check_template_reports_it() -> None:
-    with pytest.raises(RenderError, match=r"body template has a syntax error on line 2"):
-        _render([OFFLINE], body_template="ok\n{% if %}")
-    problem = check_template("ok\n{% for e in events %}")
-    assert problem is not None and problem.startswith("line 2: ")
-    assert check_template("{{ event.name }} {{ events | kind_counts }}") is None
+def test_email_custom_html_is_autoescaped_and_custom_text_sends_text() -> None:
+    evil = CameraEvent(**{**SINGLE.__dict__, "name": "<script>x</script>"})
+    html = _target("mailto://a@b.c", [evil], template=TemplateSet(
+        "h", default=TextOf(html="<p>{{ event.name }}</p>")))
+    assert html.html == "<p>&lt;script&gt;x&lt;/script&gt;</p>" and html.body_format == "html"
+    assert "&lt;script&gt;" in (_target("mailto://a@b.c", [evil]).html or "")
+    text = _target("mailto://a@b.c", [SINGLE], template=TemplateSet(
+        "t", default=TextOf(body="plain {{ count }}")))
+    assert (text.body, text.body_format, text.html) == ("plain 1", "text", None)
 
 
-def test_runtime_error_in_expression_is_a_render_error() -> None:
-    with pytest.raises(RenderError, match=r"ZeroDivisionError"):
-        _render([OFFLINE], body_template="{{ 1 / 0 }}")
+def test_a_failing_custom_template_falls_back_to_the_default_and_says_so() -> None:
+    out = _target(JSON, [SINGLE], template=TemplateSet("bad", default=TextOf(body="{{ nope }}")))
+    assert out.body == _target(JSON, [SINGLE]).body
+    assert "template 'bad' failed, default used" in out.notes[0] and "'nope'" in out.notes[0]
 
 
-def test_render_error_is_a_router_error_and_no_events_is_refused() -> None:
+def test_rendered_round_trips_through_its_stored_form() -> None:
+    for url in ("workflows://h/w/s", "mailto://a@b.c", JSON):
+        out = _target(url, [SINGLE], timezone="Mars/Base")
+        assert Rendered.from_dict(out.to_dict()) == out
+    old = {"title": "t", "body": "b"}  # rows written before the newer fields
+    assert Rendered.from_dict(old) == Rendered(title="t", body="b")
+
+
+def test_legacy_render_errors_and_helpers() -> None:
     assert issubclass(RenderError, RouterError)
+    with pytest.raises(RenderError, match=r"undefined value: 'nope'.*available: alert"):
+        render([SINGLE], receiver="r", route="x", body_template="{{ nope }}")
+    with pytest.raises(RenderError, match="syntax error on line 2"):
+        render([SINGLE], receiver="r", route="x", body_template="ok\n{% if %}")
+    with pytest.raises(RenderError, match="ZeroDivisionError"):
+        render([SINGLE], receiver="r", route="x", body_template="{{ 1 / 0 }}")
     with pytest.raises(RenderError, match="no camera events"):
-        _render([])
+        render([], receiver="r", route="x")
+    out = render([SINGLE], receiver="r", route="x", title_template="{{ event.name }}\n is",
+                 body_template="")
+    assert (out.title, out.body) == ("Front Entrance is", "")
+    assert check_template("ok\n{% for e in events %}") == (
+        "line 2: Unexpected end of template. Jinja was looking for the following tags: "
+        "'endfor' or 'else'. The innermost block that needs to be closed is 'for'.")
+    assert [percent(0.87), percent(1.0), percent(None), percent(42.4)] == [
+        "87%", "100%", "", "42%"]
+    assert kind_counts([SINGLE.to_dict(), UNENRICHED.to_dict()]) == (
+        "Blur 1, Obstruction 1, Offline 1")
 
 
-def test_compiled_templates_are_cached() -> None:
-    source = "{{ count }} cached"
-    assert _compile(source) is _compile(source)
+def test_template_errors_name_the_family_and_the_case() -> None:
+    ok = TemplateSet("ok", default=TextOf("{{ count }}", "{{ group.more }} {{ kind }}"))
+    assert template_errors(ok, [SINGLE, UNENRICHED]) == []
+    only_group = TemplateSet("g", families={"slack": TextOf(
+        body="{% if count > 1 %}{{ events[5].name }}{% endif %}")})
+    [error] = template_errors(only_group, [SINGLE, UNENRICHED])
+    assert error.startswith("slack (group message): slack body template uses an undefined")
+    html = TemplateSet("h", families={"email": TextOf(html="{{ event.nme }}")})
+    assert template_errors(html, [SINGLE])[0].startswith("email (single message): email html")
 
 
-def test_filters() -> None:
-    assert [percent(0.87), percent(1.0), percent(0), percent(None), percent(42.4)] == [
-        "87%", "100%", "0%", "", "42%"]
-    events = [e.to_dict() for e in (OFFLINE, BLOCKED, GATE)]
-    assert kind_counts(events) == "Offline 2, Blur 1, Obstruction 1"
+def test_check_command_reports_a_broken_template_with_file_and_line(tmp_path: Path) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(textwrap.dedent("""\
+        receivers:
+          noc:
+            urls: ["log://"]
+            title: "{{ event.name }}"
+            body: "{% if count > 1 %}{{ events[3].serial }}{% endif %}"
+        routes:
+          - receivers: [noc]
+        """))
+    result = CliRunner().invoke(main, ["check", str(rules)])
+    assert result.exit_code == 1, result.output
+    assert f"{rules}:" in result.output and "template error" in result.output
+    for family in ("generic", "slack", "teams", "email", "sms"):
+        assert f"{family} (group message)" in result.output
+
+
+def TextOf(title: str | None = None, body: str | None = None,
+           html: str | None = None) -> TemplateText:
+    return TemplateText(title=title, body=body, html=html)
+
+
+def test_status_words_for_statuses_without_anomalies() -> None:
+    review = CameraEvent(**{**UNENRICHED.__dict__, "status": Status.UNDER_REVIEW})
+    assert _target(JSON, [review]).title == "[LIC-ABC123] Parking Lot B: under review"

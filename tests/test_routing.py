@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -175,6 +176,16 @@ def test_route_event_is_pure(tmp_path: Path) -> None:
     assert route_event(rules, camera) == route_event(rules, camera)
 
 
+def test_shipped_rules_out_of_hours_use_the_child_route() -> None:
+    evening = datetime(2024, 3, 4, 19, 30, tzinfo=UTC)  # 19:30 in London
+    rules = load_rules(ROOT / "rules.yaml", {})
+    decision = route_event(rules, event(("site-a",), anomalies={"Blur": 0.9}), evening)
+    assert [(m.route, m.receiver) for m in decision.matches] == [
+        ("site-a-out-of-hours", "site-a-oncall"), ("everything-else", "console")]
+    assert decision.matches[0].options.group_wait == 60.0
+    assert rules.defaults.group_wait == 5.0  # the demo shows a message within seconds
+
+
 SHIPPED_CASES = [
     ("offline camera", event(("site-a",), Status.OFFLINE), [("offline", "noc")]),
     ("site A blocked view also reaches the catch-all", event(("site-a",), anomalies=OBSTRUCTED),
@@ -190,5 +201,6 @@ SHIPPED_CASES = [
 @pytest.mark.parametrize(("camera", "matches"), [c[1:] for c in SHIPPED_CASES],
                          ids=[c[0] for c in SHIPPED_CASES])
 def test_shipped_rules(camera: CameraEvent, matches: list[tuple[str, str]]) -> None:
-    decision = route_event(load_rules(ROOT / "rules.yaml", {}), camera)
+    office_hours = datetime(2024, 3, 4, 10, tzinfo=UTC)  # a Monday
+    decision = route_event(load_rules(ROOT / "rules.yaml", {}), camera, office_hours)
     assert [(m.route, m.receiver) for m in decision.matches] == matches

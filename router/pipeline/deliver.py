@@ -25,6 +25,14 @@ and query values longer than 3 characters (except plain options such as
 INFO or above, because their DEBUG lines print full URLs or request paths,
 and a filter scrubs the same parts from Apprise's own log lines while a
 router call is running.
+
+Rendered messages (``send_rendered``) go out in the target's channel family:
+e-mail as HTML (Apprise derives the text part) with the images inline, Teams
+as the rendered Adaptive Card, SMS without a title. Images are fetched through
+an ``ImageFetcher`` (router/pipeline/images.py) and attached where the target
+takes files (``attaches_images``); a refused or failed image stays a link
+(e-mail: its ``<img>`` becomes a link) and the reason is kept in
+``Attempt.notes``, one line per image. Images never block or fail a send.
 """
 
 from __future__ import annotations
@@ -32,18 +40,22 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from html import escape
 from typing import Any, Literal
 from urllib.parse import quote, unquote, unquote_plus, urlsplit
 
 import apprise
+from apprise.attachment.memory import AttachMemory
 from apprise.manager_plugins import NotificationManager
 
 from router.channels import logsink
-from router.pipeline.render import Rendered
+from router.channels.families import attaches_images, family_of
+from router.channels.message import Image, Rendered
+from router.pipeline.images import ImageFetcher, ImageRefused
 
 Outcome = Literal["success", "failure", "timeout", "invalid_target"]
 
@@ -65,6 +77,7 @@ _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]{0,31})://")
 _IP_OR_HOSTNAME = re.compile(r"^(localhost|\[.*\]|.*\..*)$", re.IGNORECASE)
 _ERROR_LEVELS = frozenset({"WARNING", "ERROR", "CRITICAL"})
 
+log = logging.getLogger(__name__)
 _APPRISE_LOGGER = logging.getLogger("apprise")
 # Apprise sends HTTP through requests/urllib3, whose DEBUG lines carry the
 # request path and query (webhook tokens); they are kept off DEBUG as well.
@@ -87,6 +100,7 @@ class Attempt:
     elapsed: float
     target: str
     error: str | None
+    notes: tuple[str, ...] = ()  # what was degraded without failing (an image linked, not sent)
 
 
 # --- secrets ----------------------------------------------------------------
@@ -279,15 +293,25 @@ def _outcome(result: Any) -> Outcome:
     return "failure"
 
 
-def _notify(
-    plugin: Any, title: str, body: str, body_format: str, deadline: float,
-    secrets: tuple[str, ...],
-) -> tuple[Outcome, str | None]:
+@dataclass(frozen=True)
+class _Message:
+    """What Apprise is given for one send, after the channel family had its say."""
+
+    title: str
+    body: str
+    body_format: str = "text"
+    attach: tuple[Any, ...] = ()
+    notes: tuple[str, ...] = field(default=())
+
+
+def _notify(plugin: Any, message: _Message, deadline: float,
+            secrets: tuple[str, ...]) -> tuple[Outcome, str | None]:
     notifier = apprise.Apprise()
     notifier.add(plugin)
     try:
-        with notifier.notify(body=body, title=title, body_format=body_format,
-                             timeout=deadline) as result:
+        with notifier.notify(body=message.body, title=message.title,
+                             body_format=message.body_format,
+                             attach=list(message.attach) or None, timeout=deadline) as result:
             outcome = _outcome(result)
             error = _error_text(result, secrets)
     except Exception as e:  # Apprise raises for arguments it refuses (e.g. timeout range)
@@ -295,6 +319,37 @@ def _notify(
     if outcome != "success" and error is None:
         error = f"Apprise reported {outcome} without details"
     return outcome, error
+
+
+def _deliver(url: str, compose: Callable[[Any], _Message], *, connect_timeout: float,
+             read_timeout: float) -> Attempt:
+    """One attempt: instantiate the target, let ``compose`` build the message, send it."""
+    started = time.monotonic()
+    secrets = secrets_of(url)
+    with _secret_scope(secrets):
+        plugin, problem = _instantiate(url)
+        if plugin is None:
+            return Attempt(
+                ok=False,
+                outcome="invalid_target",
+                transient=False,
+                elapsed=time.monotonic() - started,
+                target=_invalid_label(url),
+                error=scrub(problem or "invalid target", secrets),
+            )
+        target = _target_of(plugin, url)
+        _prepare(plugin, connect_timeout, read_timeout)
+        message = compose(plugin)
+        outcome, error = _notify(plugin, message, connect_timeout + read_timeout, secrets)
+    return Attempt(
+        ok=outcome == "success",
+        outcome=outcome,
+        transient=outcome in ("failure", "timeout"),
+        elapsed=time.monotonic() - started,
+        target=target,
+        error=error,
+        notes=tuple(scrub(n, secrets) for n in message.notes),
+    )
 
 
 def send(
@@ -312,35 +367,87 @@ def send(
     "html"). Without it Apprise passes the body through untouched, and e-mail
     then treats plain text as HTML and joins its lines.
     """
-    started = time.monotonic()
-    secrets = secrets_of(url)
-    with _secret_scope(secrets):
-        plugin, problem = _instantiate(url)
-        if plugin is None:
-            return Attempt(
-                ok=False,
-                outcome="invalid_target",
-                transient=False,
-                elapsed=time.monotonic() - started,
-                target=_invalid_label(url),
-                error=scrub(problem or "invalid target", secrets),
-            )
-        target = _target_of(plugin, url)
-        _prepare(plugin, connect_timeout, read_timeout)
-        outcome, error = _notify(plugin, title, body, body_format,
-                                 connect_timeout + read_timeout, secrets)
-    return Attempt(
-        ok=outcome == "success",
-        outcome=outcome,
-        transient=outcome in ("failure", "timeout"),
-        elapsed=time.monotonic() - started,
-        target=target,
-        error=error,
-    )
+    message = _Message(title, body, body_format)
+    return _deliver(url, lambda plugin: message, connect_timeout=connect_timeout,
+                    read_timeout=read_timeout)
 
 
 def send_rendered(url: str, rendered: Rendered, *, connect_timeout: float,
-                  read_timeout: float) -> Attempt:
-    """Send a stored, per-target rendered message (images handled by the channel family)."""
-    return send(url, rendered.title, rendered.body, connect_timeout=connect_timeout,
-                read_timeout=read_timeout, body_format=rendered.body_format)
+                  read_timeout: float, images: ImageFetcher | None = None) -> Attempt:
+    """Send a stored, per-target rendered message in the target's channel family.
+
+    Without ``images`` nothing is fetched: images stay links (the e-mail's
+    ``<img>`` parts become links too).
+    """
+    def compose(plugin: Any) -> _Message:
+        return _compose(url, rendered, plugin, images)
+
+    return _deliver(url, compose, connect_timeout=connect_timeout, read_timeout=read_timeout)
+
+
+def _compose(url: str, rendered: Rendered, plugin: Any, fetcher: ImageFetcher | None) -> _Message:
+    family = family_of(url)
+    attach: list[Any] = []
+    notes: list[str] = []
+    if fetcher is not None and rendered.images and attaches_images(url):
+        attach, notes = _attachments(rendered.images, fetcher)
+    title, body, body_format = rendered.title, rendered.body, rendered.body_format
+    if family == "sms":
+        title = ""  # Apprise would put it in front of the fitted text
+    elif family == "email":
+        plugin.inline = True  # images referenced by cid: go inline (RFC 2387)
+        if rendered.html is not None:
+            body, body_format = _email_html(rendered.html, rendered.images, attach), "html"
+    elif family == "teams" and rendered.card is not None:
+        # Apprise's Workflows card has no facts or buttons; it sends what gen_payload returns.
+        plugin.gen_payload = _card_payload(rendered.card)
+    return _Message(title, body, body_format, tuple(attach), tuple(notes))
+
+
+def _card_payload(card: Mapping[str, Any]) -> Callable[..., dict[str, Any]]:
+    payload = {"type": "message",
+               "attachments": [{"contentType": "application/vnd.microsoft.card.adaptive",
+                                "contentUrl": None, "content": dict(card)}]}
+    return lambda *args, **kwargs: payload
+
+
+def _file_name(image: Image, index: int, extension: str) -> str:
+    return f"{image.cid or f'{image.role}-{index}'}.{extension}"
+
+
+def _attachments(images: tuple[Image, ...],
+                 fetcher: ImageFetcher) -> tuple[list[Any], list[str]]:
+    """The fetched images as Apprise attachments, and why the others are links."""
+    attach: list[Any] = []
+    notes: list[str] = []
+    for index, image in enumerate(images, start=1):
+        try:
+            fetched = fetcher.fetch(image.url)
+        except ImageRefused as refused:
+            notes.append(f"{image.role} of {image.camera or 'camera'} linked, not attached: "
+                         f"{refused}")
+            log.warning("image not attached", extra={"role": image.role,
+                                                      "camera": image.camera,
+                                                      "reason": str(refused)})
+            continue
+        attach.append(AttachMemory(  # type: ignore[no-untyped-call]
+            content=fetched.data, mimetype=fetched.content_type,
+            name=_file_name(image, index, fetched.extension)))
+    return attach, notes
+
+
+def _email_html(html: str, images: tuple[Image, ...], attach: list[Any]) -> str:
+    """Point each ``cid:`` at its attached file, or turn the ``<img>`` into a link."""
+    names = {str(a.name).rsplit(".", 1)[0]: str(a.name) for a in attach}
+    for image in images:
+        if not image.cid:
+            continue
+        if image.cid in names:
+            html = html.replace(f'"cid:{image.cid}"', f'"cid:{names[image.cid]}"')
+            continue
+        label = f"{image.role.capitalize()} of {image.camera}".strip()
+        link = f'<a href="{escape(image.url)}">{escape(label)}</a>'
+        # The replacement is literal text: backslashes doubled for re.sub.
+        html = re.sub(rf'<img\b[^>]*\bsrc="cid:{re.escape(image.cid)}"[^>]*>',
+                      link.replace("\\", "\\\\"), html)
+    return html

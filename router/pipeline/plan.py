@@ -1,23 +1,21 @@
-"""Group and render: routed events -> one rendered notification per (route, receiver).
+"""Plan: routed camera events -> items waiting in groups (one per event and match).
 
-Per-alert grouping: every camera of one alert that reaches a receiver through
-one route goes out in one message.
+Each item knows its group (receiver, route, group key from ``group_by``), the
+route's timing, its condition (for the notification log) and, with ``hold_for``,
+when it may go out. Events that say a camera is ``normal`` are not items: they
+resolve earlier notifications instead (store.routing).
 """
 
 from __future__ import annotations
 
 import hashlib
-import logging
-from collections.abc import Sequence
+from dataclasses import dataclass
 
-from router.model import CameraEvent
-from router.pipeline.deliver import privacy_url
-from router.pipeline.render import Rendered, RenderError, render
+from router.model import Status
+from router.pipeline.group import Timing, group_key, group_labels
+from router.pipeline.notify_log import condition_of, score_floors
 from router.pipeline.route import Routed
-from router.rules import Receiver, Rules
-from router.store.routing import NewNotification, Target
-
-log = logging.getLogger(__name__)
+from router.rules import Route, Rules
 
 
 def target_key(url: str) -> str:
@@ -25,32 +23,41 @@ def target_key(url: str) -> str:
     return hashlib.sha256(url.encode()).hexdigest()
 
 
-def plan_notifications(rules: Rules, routed: Routed,
-                       external_url: str | None = None) -> list[NewNotification]:
+@dataclass(frozen=True)
+class PlannedItem:
+    event_index: int
+    route: str
+    receiver: str
+    labels: dict[str, str]
+    key: str
+    timing: Timing
+    condition: str
+    held: bool
+    due_at: float
+
+
+def routes_by_name(rules: Rules) -> dict[str, Route]:
+    walk = getattr(rules, "walk", None)
+    found = list(walk()) if walk is not None else list(rules.routes)
+    return {route.name: route for route in found}
+
+
+def plan_items(rules: Rules, routed: Routed, now: float) -> list[PlannedItem]:
+    routes = routes_by_name(rules)
+    sites = getattr(rules, "sites", None) or {}
     planned = []
-    for (route, receiver_name), events in routed.targets.items():
-        receiver = rules.receivers[receiver_name]
-        rendered = _render(receiver, route, events, external_url)
-        planned.append(NewNotification(
-            route=route,
-            receiver=receiver_name,
-            title=rendered.title,
-            body=rendered.body,
-            event_indexes=[e.index for e in events],
-            targets=[Target(i, target_key(url), privacy_url(url))
-                     for i, url in enumerate(receiver.urls)],
-        ))
+    for (route_name, receiver), events in routed.targets.items():
+        route = routes.get(route_name)
+        options = route.options if route is not None else rules.routes[0].options
+        timing = Timing.of(options)
+        floor, floors = score_floors(route.matchers if route is not None else ())
+        for event in events:
+            if event.status is Status.NORMAL:
+                continue
+            labels = group_labels(event, options.group_by, sites)
+            planned.append(PlannedItem(
+                event_index=event.index, route=route_name, receiver=receiver, labels=labels,
+                key=group_key(labels), timing=timing,
+                condition=condition_of(event, floor, floors),
+                held=timing.hold_for > 0, due_at=now + timing.hold_for))
     return planned
-
-
-def _render(receiver: Receiver, route: str, events: Sequence[CameraEvent],
-            external_url: str | None) -> Rendered:
-    try:
-        return render(events, receiver=receiver.name, route=route,
-                      title_template=receiver.title, body_template=receiver.body,
-                      external_url=external_url)
-    except RenderError as exc:
-        # A broken custom template must not cost the alert: send the default text.
-        log.error("custom template failed, default used",
-                  extra={"receiver": receiver.name, "error": str(exc)})
-        return render(events, receiver=receiver.name, route=route, external_url=external_url)

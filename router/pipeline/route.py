@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from router.model import CameraEvent, Decision
 from router.rules import Rules, route_event
@@ -16,11 +17,17 @@ class Routed:
     targets: dict[tuple[str, str], list[CameraEvent]]
 
 
-def route_events(rules: Rules, events: Sequence[CameraEvent]) -> Routed:
+def route_events(rules: Rules, events: Sequence[CameraEvent],
+                 now: datetime | None = None) -> Routed:
     decisions: list[Decision] = []
     targets: dict[tuple[str, str], list[CameraEvent]] = {}
+    now = now or datetime.now(UTC)  # one instant for the whole alert
     for event in events:
-        result = route_event(rules, event)
+        # The index skips routes that cannot match; an unrouted event is walked
+        # again in full so its decision names why every route failed.
+        result = route_event(rules, event, now, trace=False)
+        if not result.matches:
+            result = route_event(rules, event, now, trace=True)
         reasons = {step.route: step.reason for step in result.steps if step.matched}
         for match in result.matches:
             decisions.append(Decision(event.index, "routed", match.route, match.receiver,

@@ -1,9 +1,12 @@
-"""The wiring of the pipeline: claim -> enrich -> route -> plan -> record, then deliver.
+"""The wiring of the pipeline: claim -> enrich -> route -> plan -> record; flush due
+groups (suppress, group, render); release rate-limited messages; deliver.
 
-Two durable queues: inbox entries (one per alert) become notifications with
-pending deliveries in one transaction; deliveries are then claimed and sent on
-a bounded thread pool, one attempt recorded per send. Every claim is a lease in
-the store, so any number of workers in any number of processes can run this.
+Durable queues, each claimed with a lease in the store, so any number of workers in
+any number of processes and replicas can run this loop (no singleton):
+inbox entries (one per alert) become items waiting in groups, in one transaction;
+due groups are flushed into notifications with one delivery per target, in one
+transaction; deliveries are claimed and sent on a bounded thread pool, at most
+``ROUTER_TARGET_CONCURRENCY`` per target, one attempt recorded per send.
 """
 
 from __future__ import annotations
@@ -14,24 +17,37 @@ import socket
 import threading
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import UTC, datetime
 
-from router import failpoints
-from router.pipeline.deliver import Attempt, send
-from router.pipeline.enrich import camera_events
-from router.pipeline.plan import plan_notifications, target_key
-from router.pipeline.retry import after_attempt
+from router import failpoints, logs, metrics
+from router.pipeline import httpcapture
+from router.pipeline.classify import classify
+from router.pipeline.deliver import Attempt, send_rendered
+from router.pipeline.durable import Policy, next_step
+from router.pipeline.enrich import enrich_alert
+from router.pipeline.flush import plan_flush
+from router.pipeline.images import ImageFetcher
+from router.pipeline.notify import fallback_notifications, flush_notifications
+from router.pipeline.plan import plan_items, target_key
+from router.pipeline.render import Rendered
 from router.pipeline.route import route_events
 from router.runtime import Runtime
 from router.store import deliveries as delivery_store
+from router.store import flushes as flush_store
+from router.store import groups as group_store
 from router.store import inbox as inbox_store
-from router.store.deliveries import AttemptRecord, DeliveryClaim
+from router.store.deliveries import AttemptRecord, DeliveryClaim, FallbackPlan
+from router.store.groups import GroupClaim
 from router.store.inbox import InboxClaim, LeaseLost
+from router.store.ratelimits import release_limited
 from router.store.routing import record_routing
 
 log = logging.getLogger(__name__)
 
 INBOX_BATCH = 20
 INBOX_RETRY_DELAY = 5.0
+GROUP_BATCH = 10
+FLUSH_RETRY_DELAY = 5.0
 
 
 class Worker:
@@ -43,6 +59,11 @@ class Worker:
                                         thread_name_prefix="deliver")
         self._in_flight: set[Future[None]] = set()
         self._lock = threading.Lock()
+        s = runtime.settings
+        self._policy = Policy(s.delivery_max_attempts, s.delivery_max_age, s.retry_base_seconds,
+                              s.retry_max_seconds)
+        self._images = ImageFetcher.from_settings(s)
+        httpcapture.install()
 
     # -- the loop -----------------------------------------------------------------
     def run(self, stop: threading.Event) -> None:
@@ -58,10 +79,12 @@ class Worker:
         self.shutdown()
 
     def step(self) -> bool:
-        """One pass over both queues; True if there was anything to do."""
+        """One pass over every queue; True if there was anything to do."""
         routed = self.process_inbox()
+        flushed = self.flush_groups()
+        released = release_limited(self.rt.db, now=self.rt.clock.now())
         started = self.start_deliveries()
-        return routed > 0 or started > 0
+        return routed + flushed + released + started > 0
 
     def drain(self, timeout: float = 30.0) -> None:
         """Wait for in-flight sends (tests and shutdown)."""
@@ -75,6 +98,7 @@ class Worker:
         # handed back at once instead of waiting for their leases to expire.
         self._pool.shutdown(wait=True, cancel_futures=True)
         inbox_store.release_owned(self.rt.db, owner=self.owner)
+        group_store.release_owned(self.rt.db, owner=self.owner)
         delivery_store.release_owned(self.rt.db, owner=self.owner)
         log.info("worker stopped", extra={"worker": self.owner})
 
@@ -84,6 +108,7 @@ class Worker:
         claims = inbox_store.claim_inbox(self.rt.db, owner=self.owner, now=now,
                                          lease=self.rt.settings.lease_seconds, limit=INBOX_BATCH)
         for claim in claims:
+            logs.new_context(alert_id=claim.alert_id)
             failpoints.hit("worker.inbox.claimed")
             try:
                 self._route(claim)
@@ -96,21 +121,66 @@ class Worker:
                 inbox_store.release_entry(self.rt.db, claim, owner=self.owner,
                                           now=self.rt.clock.now(), delay=INBOX_RETRY_DELAY,
                                           error=f"{type(exc).__name__}: {exc}")
+        logs.new_context()
         return len(claims)
 
     def _route(self, claim: InboxClaim) -> None:
         rules = self.rt.rules.get()  # one snapshot for the whole alert
-        events = camera_events(claim.alert_id, claim.payload)
-        routed = route_events(rules, events)
-        planned = plan_notifications(rules, routed, self.rt.settings.external_url)
-        record_routing(self.rt.db, claim, owner=self.owner, now=self.rt.clock.now(),
-                       events=events, decided=routed.decisions, planned=planned)
+        enrichment = enrich_alert(self.rt, claim)
+        if enrichment.retry_in is not None:  # upstream data not there yet: hand back, retry
+            inbox_store.release_entry(self.rt.db, claim, owner=self.owner,
+                                      now=self.rt.clock.now(), delay=enrichment.retry_in,
+                                      error=enrichment.reason or "waiting for enrichment")
+            return
+        events = enrichment.events
+        logs.bind(camera_serial=",".join(e.serial for e in events))
+        # Time windows judge when the problem was reported, not when a worker got to it.
+        routed = route_events(rules, events, datetime.fromtimestamp(claim.received_at, UTC))
+        now = self.rt.clock.now()
+        items = plan_items(rules, routed, now)
+        record_routing(self.rt.db, claim, owner=self.owner, now=now,
+                       events=events, decided=routed.decisions, items=items)
         failpoints.hit("worker.inbox.recorded")
+        metrics.routed(routed.decisions, ())  # notifications are counted when flushed
         log.info("alert routed", extra={
-            "alert_id": claim.alert_id, "cameras": len(events),
-            "notifications": len(planned),
+            "alert_id": claim.alert_id, "cameras": len(events), "grouped": len(items),
             "unrouted": sum(d.outcome == "unrouted" for d in routed.decisions),
         })
+
+    # -- due groups -> notifications ------------------------------------------------
+    def flush_groups(self) -> int:
+        claims = group_store.claim_groups(self.rt.db, owner=self.owner, now=self.rt.clock.now(),
+                                          lease=self.rt.settings.lease_seconds,
+                                          limit=GROUP_BATCH)
+        for claim in claims:
+            logs.new_context(group_id=claim.id, receiver=claim.receiver)
+            failpoints.hit("worker.group.claimed")
+            try:
+                self._flush(claim)
+            except LeaseLost as exc:
+                log.warning("group lease lost", extra={"group_id": claim.id, "error": str(exc)})
+            except Exception:
+                log.exception("group flush failed; will be retried", extra={"group_id": claim.id})
+                group_store.release(self.rt.db, claim, owner=self.owner,
+                                    retry_at=self.rt.clock.now() + FLUSH_RETRY_DELAY)
+        logs.new_context()
+        return len(claims)
+
+    def _flush(self, claim: GroupClaim) -> None:
+        rules = self.rt.rules.get()
+        now = self.rt.clock.now()
+        items, given = flush_store.load(self.rt.db, claim, now=now,
+                                        inhibit_rules=rules.inhibit_rules, sites=rules.sites)
+        verdicts = plan_flush(items, given)
+        notes = flush_notifications(rules, claim, verdicts, self.rt.settings.external_url)
+        flush_store.record(self.rt.db, claim, owner=self.owner, now=now, verdicts=verdicts,
+                           notes=notes)
+        failpoints.hit("worker.group.flushed")
+        for note in notes.values():
+            metrics.notification(note.receiver)
+        log.info("group flushed", extra={
+            "group_id": claim.id, "receiver": claim.receiver, "route": claim.route,
+            "items": len(items), "sent": sum(v.reason.sends for v in verdicts)})
 
     # -- deliveries -----------------------------------------------------------------
     def start_deliveries(self) -> int:
@@ -121,7 +191,8 @@ class Worker:
             return 0
         claims = delivery_store.claim_deliveries(
             self.rt.db, owner=self.owner, now=self.rt.clock.now(),
-            lease=self.rt.settings.lease_seconds, limit=free)
+            lease=self.rt.settings.lease_seconds, limit=free,
+            per_target=self.rt.settings.target_concurrency)
         for _ in range(free - len(claims)):
             self._slots.release()
         for claim in claims:
@@ -139,34 +210,53 @@ class Worker:
             log.error("delivery crashed", exc_info=exc)
 
     def _deliver(self, claim: DeliveryClaim) -> None:
+        logs.new_context(delivery_id=claim.delivery_id, receiver=claim.receiver)
         failpoints.hit("worker.delivery.claimed")
-        s = self.rt.settings
         started = self.rt.clock.now()
-        url = self._resolve(claim)
-        if url is None:
-            attempt = Attempt(ok=False, outcome="invalid_target", transient=False, elapsed=0.0,
-                              target=claim.target,
-                              error=f"receiver {claim.receiver!r} no longer has this target "
-                                    "in the rules")
-        else:
-            attempt = send(url, claim.title, claim.body,
-                           connect_timeout=s.target_connect_timeout,
-                           read_timeout=s.target_read_timeout)
+        attempt, responses = self._send(claim)
         now = self.rt.clock.now()
-        outcome = after_attempt(ok=attempt.ok, transient=attempt.transient,
-                                number=claim.attempts + 1, now=now,
-                                max_attempts=s.delivery_max_attempts,
-                                base=s.retry_base_seconds, cap=s.retry_max_seconds)
+        failure = None if attempt.ok else classify(attempt, responses, now)
+        outcome, died = next_step(failure, attempts=claim.attempts_since_replay + 1,
+                                  age=now - claim.age_start, now=now, policy=self._policy)
+        error = attempt.error if died is None else f"{attempt.error}; dead letter: {died}"
         delivery_store.record_attempt(
             self.rt.db, claim, owner=self.owner, worker=self.owner,
-            attempt=AttemptRecord(started, attempt.elapsed, attempt.outcome, attempt.error),
-            outcome=outcome, now=now)
+            attempt=AttemptRecord(started, attempt.elapsed, attempt.outcome, error,
+                                  "; ".join(attempt.notes) or None),
+            outcome=outcome, now=now,
+            fallback=self._fallback(claim) if outcome.state == "dead" else None)
         failpoints.hit("worker.delivery.recorded")
+        metrics.delivery_attempt(claim.receiver, attempt.outcome, attempt.elapsed, outcome.state)
         level = logging.INFO if attempt.ok else logging.WARNING
         log.log(level, "delivery attempt", extra={
             "delivery_id": claim.delivery_id, "receiver": claim.receiver,
             "target": claim.target, "attempt": claim.attempts + 1, "outcome": attempt.outcome,
-            "state": outcome.state, "error": attempt.error})
+            "http_status": failure.status if failure else None,
+            "state": outcome.state, "error": error})
+
+    def _send(self, claim: DeliveryClaim) -> tuple[Attempt, list[httpcapture.Response]]:
+        url = self._resolve(claim)
+        if url is None:
+            return Attempt(ok=False, outcome="invalid_target", transient=False, elapsed=0.0,
+                           target=claim.target,
+                           error=f"receiver {claim.receiver!r} no longer has this target "
+                                 "in the rules"), []
+        s = self.rt.settings
+        with httpcapture.capture() as responses:
+            attempt = send_rendered(url, Rendered.from_dict(claim.message),
+                                    connect_timeout=s.target_connect_timeout,
+                                    read_timeout=s.target_read_timeout, images=self._images)
+        return attempt, list(responses)
+
+    def _fallback(self, claim: DeliveryClaim) -> FallbackPlan | None:
+        """Fallback notifications, rendered only if every target of the notification died."""
+        rules = self.rt.rules.get()
+        receiver = rules.receivers.get(claim.receiver)
+        if receiver is None or not receiver.fallback:
+            return None
+        events = flush_store.events_by_ids(self.rt.db, claim.camera_event_ids)
+        return lambda: fallback_notifications(rules, claim, events,
+                                              self.rt.settings.external_url)
 
     def _resolve(self, claim: DeliveryClaim) -> str | None:
         """Find the raw target URL again in the rules in force, by its hash."""

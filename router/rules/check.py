@@ -1,13 +1,20 @@
-"""``visionalert-router check``: validate rules and render every template on sample data."""
+"""``visionalert-router check``: validate rules, render every template and evaluate
+every ``when`` expression on sample data, so template errors show before 3 a.m."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 from router.errors import Problem, RulesError
 from router.model import CameraEvent, Status
-from router.pipeline.render import RenderError, render
-from router.rules import load_rules
+from router.pipeline.render import template_errors
+from router.rules.conditions import WhenMatcher
+from router.rules.context import MatchContext
+from router.rules.loader import load_rules
+from router.rules.models import Rules
+from router.rules.templates import TemplateSet
 
 SAMPLE_EVENTS = [
     CameraEvent(alert_id=1, index=0, license="LIC-ABC123", serial="Q2GV-ABCD-1234",
@@ -24,19 +31,51 @@ SAMPLE_EVENTS = [
 def check_rules(path: Path) -> str:
     """Raise RulesError with every problem, or return a one-line summary."""
     rules = load_rules(path)
-    problems: list[Problem] = []
-    for receiver in rules.receivers.values():
-        if receiver.title is None and receiver.body is None:
-            continue
-        for events in (SAMPLE_EVENTS[:1], SAMPLE_EVENTS):
-            try:
-                render(events, receiver=receiver.name, route="check",
-                       title_template=receiver.title, body_template=receiver.body)
-            except RenderError as exc:
-                line, col = rules.position(f"receivers.{receiver.name}")
-                problems.append(Problem(str(path), line, col,
-                                        f"receivers.{receiver.name}: template error: {exc}"))
-                break
+    problems = [*_template_problems(rules), *_when_problems(rules)]
     if problems:
-        raise RulesError(problems)
-    return f"{len(rules.receivers)} receivers, {len(rules.routes)} routes"
+        raise RulesError(sorted(problems, key=lambda p: (p.line, p.column, p.message)))
+    routes = sum(1 for _ in rules.walk())
+    return f"{len(rules.receivers)} receivers, {routes} routes"
+
+
+def _template_sets(rules: Rules) -> Iterator[tuple[str, TemplateSet]]:
+    """(where it is written, template set) for every template the rules can use."""
+    for name, template in rules.templates.items():
+        yield f"templates.{name}", template
+    for name, receiver in rules.receivers.items():
+        if receiver.template is not None and receiver.template.name not in rules.templates:
+            yield f"receivers.{name}", receiver.template
+    for route in rules.walk():
+        inline = route.options.template
+        if inline is not None and inline.name not in rules.templates:
+            yield f"{route.path}.template", inline
+
+
+def _template_problems(rules: Rules) -> Iterator[Problem]:
+    for where, template in _template_sets(rules):
+        for error in template_errors(template, SAMPLE_EVENTS):
+            yield _problem(rules, where, f"{where}: template error: {error}")
+
+
+def _when_problems(rules: Rules) -> Iterator[Problem]:
+    now = datetime(2024, 1, 1, 12, tzinfo=UTC)
+    for route in rules.walk():
+        for matcher in _when_matchers(route.matchers):
+            for event in SAMPLE_EVENTS:
+                failure = matcher.check(MatchContext(event, now, rules.sites))
+                if failure is not None and not failure.endswith(" is false"):
+                    where = f"{route.path}.match.when"
+                    yield _problem(rules, where, f"{where}: {failure}")
+                    break
+
+
+def _when_matchers(matchers: tuple[object, ...]) -> Iterator[WhenMatcher]:
+    for matcher in matchers:
+        inner = getattr(matcher, "inner", matcher)
+        if isinstance(inner, WhenMatcher):
+            yield inner
+
+
+def _problem(rules: Rules, where: str, message: str) -> Problem:
+    line, column = rules.position(where)
+    return Problem(str(rules.source), line, column, message)

@@ -20,9 +20,12 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from router.errors import Problem, RulesError
+from router.rules.build import Builder
+from router.rules.crossref import CrossChecker
+from router.rules.inhibit import with_lifecycle
 from router.rules.interpolate import Interpolated, interpolate_tree
 from router.rules.matchers import yaml_kind
-from router.rules.models import Receiver, Route, Rules, RulesSpec
+from router.rules.models import Rules, RulesSpec
 from router.rules.yamlpos import Document, Loc, Pos, YamlSyntaxError, dotted, parse_yaml
 
 _EXPECTED = {
@@ -35,6 +38,9 @@ _EXPECTED = {
     "bool_type": "true or false",
     "bool_parsing": "true or false",
 }
+# Problems with a mapping as a whole: shown at its key, where the reader looks.
+_WHOLE_MAPPING = {"no_targets", "template_and_text", "inline_and_file", "interval_and_window",
+                  "empty_window"}
 _TOP = "a mapping with 'receivers' and 'routes'"
 
 
@@ -48,9 +54,8 @@ def load_rules(path: str | Path, environ: Mapping[str, str] | None = None) -> Ru
     spec = checker.validate(interpolated)
     checker.cross_check(interpolated)
     if checker.problems or spec is None:
-        raise RulesError(sorted(set(checker.problems), key=lambda p: (p.line, p.column, p.message)))
-    positions = {dotted(loc): pos for loc, pos in checker.doc.values.items()}
-    return _compile(spec, source, hashlib.sha256(raw).hexdigest(), positions)
+        raise RulesError(_sorted(checker.problems))
+    return _build(spec, source, hashlib.sha256(raw).hexdigest(), checker)
 
 
 def _read(source: Path) -> bytes:
@@ -123,6 +128,8 @@ class _Checker:
             parent = loc[:-1]
             # At the parent's key (`noc:`), not at its first child's.
             self.add(self.doc.key_pos(parent), parent, f"missing required key {loc[-1]!r}")
+        elif kind in _WHOLE_MAPPING:
+            self.add(self.doc.key_pos(loc), loc, self._redacted(loc, error))
         elif kind in _EXPECTED:
             got = yaml_kind(error.get("input"))
             self.add(self.doc.value_pos(loc), loc, f"expected {_EXPECTED[kind]}, got {got}")
@@ -143,44 +150,13 @@ class _Checker:
         return message
 
     def cross_check(self, interpolated: Interpolated) -> None:
-        """Route names are unique; route receivers exist. Works on partly invalid files."""
+        """Names and references; works on partly invalid files."""
         tree = interpolated.tree
-        receivers = tree.get("receivers")
-        defined = sorted(receivers) if isinstance(receivers, dict) else None
-        routes = tree.get("routes")
-        if not isinstance(routes, list):
-            return
-        first_use: dict[str, int] = {}
-        for i, route in enumerate(routes):
-            if not isinstance(route, dict):
-                continue
-            name = route.get("name", f"routes[{i}]")
-            if isinstance(name, str):
-                if name in first_use:
-                    loc: Loc = ("routes", i, "name")
-                    message = f"duplicate route name {self.shown(loc, name)} "
-                    self.add(self.doc.value_pos(loc), loc,
-                             message + f"(first used by routes[{first_use[name]}])")
-                first_use.setdefault(name, i)
-            if defined is not None:
-                self._check_receivers(i, route.get("receivers"), defined)
+        CrossChecker(tree, self.add, self.shown, self.doc.value_pos).run()
 
-    def _check_receivers(self, i: int, wanted: Any, defined: list[str]) -> None:
-        if not isinstance(wanted, list):
-            return
-        seen: set[str] = set()
-        for j, name in enumerate(wanted):
-            loc: Loc = ("routes", i, "receivers", j)
-            if not isinstance(name, str):
-                continue
-            if name not in defined:
-                listed = ", ".join(defined) or "none"
-                message = f"undefined receiver {self.shown(loc, name)} (defined: {listed})"
-                self.add(self.doc.value_pos(loc), loc, message)
-            elif name in seen:
-                self.add(self.doc.value_pos(loc), loc,
-                         f"receiver {self.shown(loc, name)} is listed twice")
-            seen.add(name)
+    def at(self, loc: Loc, message: str) -> None:
+        """A problem found after validation (files named by the rules)."""
+        self.add(self.doc.value_pos(loc), loc, message)
 
 
 def _document_loc(tree: Any, loc: tuple[int | str, ...]) -> Loc:
@@ -192,8 +168,12 @@ def _document_loc(tree: Any, loc: tuple[int | str, ...]) -> Loc:
     out: list[str | int] = []
     node = tree
     for part in loc:
+        if isinstance(node, str | int | float | bool):
+            break  # `camera: x` is validated as `camera: {any: [x]}`
         if isinstance(node, list) and isinstance(part, str):
             continue
+        if isinstance(node, dict) and isinstance(part, int):
+            continue  # `time: {days: [...]}` is validated as a list of one window
         out.append(part)
         node = _child(node, part)
     return tuple(out)
@@ -253,19 +233,16 @@ def _unwrap(annotation: Any) -> Any:
             return annotation
 
 
-def _compile(spec: RulesSpec, source: Path, digest: str, positions: dict[str, Pos]) -> Rules:
-    receivers = {
-        name: Receiver(name=name, urls=r.urls, title=r.title, body=r.body)
-        for name, r in spec.receivers.items()
-    }
-    routes = [
-        Route(
-            name=r.name or f"routes[{i}]",
-            receivers=r.receivers,
-            matchers=r.match.matchers() if r.match else (),
-            continue_=r.continue_,
-        )
-        for i, r in enumerate(spec.routes)
-    ]
-    return Rules(receivers=receivers, routes=routes, source=source, digest=digest,
-                 positions=positions)
+def _build(spec: RulesSpec, source: Path, digest: str, checker: _Checker) -> Rules:
+    built = Builder(spec, source.parent, checker.at).build()
+    if checker.problems:
+        raise RulesError(_sorted(checker.problems))
+    positions = {dotted(loc): pos for loc, pos in checker.doc.values.items()}
+    rules = Rules(receivers=built.receivers, routes=built.routes, source=source, digest=digest,
+                  positions=positions, templates=built.templates, sites=built.sites,
+                  defaults=built.defaults, files=(source, *dict.fromkeys(built.files)))
+    return with_lifecycle(rules, spec)
+
+
+def _sorted(problems: list[Problem]) -> list[Problem]:
+    return sorted(set(problems), key=lambda p: (p.line, p.column, p.message))

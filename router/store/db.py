@@ -4,12 +4,22 @@ SQLite and PostgreSQL.
 SQLite allows one writer at a time. A deferred transaction that reads and then
 writes can fail at once with SQLITE_BUSY instead of waiting, so every write
 transaction starts with ``BEGIN IMMEDIATE`` and waits on ``busy_timeout``.
+
+PostgreSQL: a small pool per process whose connections are tested before use
+(``pool_pre_ping``), so after the server restarts the first use of each dead
+connection is replaced instead of failing; one that dies inside a transaction
+fails that transaction (the caller retries the unit of work) and SQLAlchemy
+then drops the whole pool. Server-side timeouts bound every statement, lock
+wait and idle transaction, so a stuck query cannot hold a claim forever.
 """
 
 from __future__ import annotations
 
+import fcntl
+import os
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -28,17 +38,18 @@ class Database:
         self.url = url
         parsed = make_url(url)
         self.dialect = parsed.get_backend_name()
+        self._writer_lock: AbstractContextManager[object] = nullcontext()
         if self.dialect == "sqlite":
             self.engine = _sqlite_engine(url, sqlite_synchronous)
+            if parsed.database and parsed.database != ":memory:":
+                self._writer_lock = WriterLock(Path(parsed.database + ".writer-lock"))
         else:
-            self.engine = create_engine(
-                url, pool_pre_ping=True, pool_size=5, max_overflow=5, pool_recycle=1800
-            )
+            self.engine = _postgresql_engine(url)
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """A transaction that commits on success and rolls back on error."""
-        with self.engine.begin() as conn:
+        with self._writer_lock, self.engine.begin() as conn:
             yield conn
 
     @contextmanager
@@ -58,6 +69,68 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+# Seconds. Statements are small single-row or batch-of-20 operations; one that
+# takes this long is stuck, and failing it lets the worker retry.
+STATEMENT_TIMEOUT = 30
+CONNECT_TIMEOUT = 5
+POOL_SIZE = 5
+
+
+def _postgresql_engine(url: str) -> Engine:
+    ms = STATEMENT_TIMEOUT * 1000
+    options = (f"-c statement_timeout={ms} -c lock_timeout={ms} "
+               f"-c idle_in_transaction_session_timeout={ms * 2}")
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=POOL_SIZE,
+        max_overflow=POOL_SIZE,
+        pool_timeout=CONNECT_TIMEOUT * 2,
+        pool_recycle=1800,
+        connect_args={"connect_timeout": CONNECT_TIMEOUT, "options": options,
+                      "application_name": "visionalert-router"},
+    )
+
+
+class WriterLock:
+    """Queue SQLite writers on a blocking file lock before ``BEGIN IMMEDIATE``.
+
+    SQLite's busy handler polls with growing sleeps (1, 2, 5 ... 25 ms), so a
+    writer waiting on another process's short transaction often sleeps long after
+    the lock is free: that was most of the webhook p99. ``flock`` wakes a waiter the
+    moment the holder releases it. The thread lock orders threads of one process,
+    which share the file description (flock does not exclude them from each other).
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._threads = threading.Lock()
+        self._fd: int | None = None
+        self._pid = 0
+
+    def __enter__(self) -> WriterLock:
+        self._threads.acquire()
+        try:
+            fcntl.flock(self._descriptor(), fcntl.LOCK_EX)
+        except BaseException:
+            self._threads.release()
+            raise
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        try:
+            fcntl.flock(self._descriptor(), fcntl.LOCK_UN)
+        finally:
+            self._threads.release()
+
+    def _descriptor(self) -> int:
+        # A forked child (gunicorn worker) must not share its parent's description.
+        if self._fd is None or self._pid != os.getpid():
+            self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+            self._pid = os.getpid()
+        return self._fd
 
 
 def _sqlite_engine(url: str, synchronous: str) -> Engine:

@@ -61,6 +61,8 @@ dedup = Table(
     # Nullable: the key is claimed first, then the alert row is written and linked.
     Column("alert_id", Integer, ForeignKey("alerts.id", ondelete="CASCADE"), nullable=True),
     Column("seen_at", Float, nullable=False),
+    # The text key is the row's identity: no separate rowid b-tree to write per webhook.
+    sqlite_with_rowid=False,
 )
 
 # Work queue for the worker: one entry per alert, claimed with a lease.
@@ -114,6 +116,8 @@ decisions = Table(
     Column("outcome", String(40), nullable=False),
     Column("reason", Text, nullable=False),
     Column("created_at", Float, nullable=False),
+    Column("code", String(40), nullable=True),  # router.pipeline.reasons.Reason
+    Column("notification_id", Integer, nullable=True),
 )
 Index("ix_decisions_alert_id", decisions.c.alert_id)
 
@@ -121,14 +125,22 @@ notifications = Table(
     "notifications",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("alert_id", Integer, ForeignKey("alerts.id", ondelete="CASCADE"), nullable=False),
+    # The first alert of the notification (a group may span many).
+    Column("alert_id", Integer, ForeignKey("alerts.id", ondelete="CASCADE"), nullable=True),
     Column("route", String(200), nullable=False),
     Column("receiver", String(200), nullable=False),
     Column("title", Text, nullable=False),
     Column("body", Text, nullable=False),
     Column("camera_event_ids", JSON, nullable=False),
     Column("created_at", Float, nullable=False),
-    UniqueConstraint("alert_id", "route", "receiver"),
+    Column("group_id", Integer, nullable=True),
+    Column("flush_no", Integer, nullable=True),
+    Column("kind", String(20), nullable=True),  # firing | resolved | digest | fallback
+    Column("reason", Text, nullable=True),
+    Column("fallback_of", Integer, nullable=True),
+    # A group flush and a fallback are each recorded at most once, whoever records them.
+    UniqueConstraint("group_id", "flush_no", "kind"),
+    UniqueConstraint("fallback_of", "receiver"),
 )
 
 # One notification to one target: the unit of retry. ``target_key`` is a hash of
@@ -155,9 +167,16 @@ deliveries = Table(
     Column("created_at", Float, nullable=False),
     Column("finished_at", Float, nullable=True),
     Column("last_error", Text, nullable=True),
+    Column("message", JSON, nullable=True),  # Rendered.to_dict() for this target
+    Column("rate_limit", Integer, nullable=True),  # messages per rate_period, per target
+    Column("rate_period", Float, nullable=True),
+    Column("budget_from", Integer, nullable=True),  # attempts already made at a replay
+    Column("age_from", Float, nullable=True),  # max_age counts from here (replay)
+    Column("merged_into", Integer, nullable=True),  # the rate-limit digest delivery
     UniqueConstraint("notification_id", "target_index"),
 )
 Index("ix_deliveries_state_next_attempt_at", deliveries.c.state, deliveries.c.next_attempt_at)
+Index("ix_deliveries_target_key_state", deliveries.c.target_key, deliveries.c.state)
 
 attempts = Table(
     "attempts",
@@ -172,6 +191,8 @@ attempts = Table(
     Column("outcome", String(40), nullable=False),
     Column("error", Text, nullable=True),
     Column("worker", String(100), nullable=False),
+    # What degraded without failing the send, e.g. an image sent as a link instead.
+    Column("notes", Text, nullable=True),
 )
 Index("ix_attempts_delivery_id", attempts.c.delivery_id)
 

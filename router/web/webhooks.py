@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
+from router import logs, metrics
 from router.errors import PayloadError
 from router.payload import ParsedAlert, decode_json, parse_payload
 from router.runtime import Runtime
@@ -40,7 +41,7 @@ def receive(token: str | None = None) -> tuple[Response, int]:
     try:
         parsed = _parse(raw)
     except PayloadError as exc:
-        log.info("webhook rejected", extra={"reason": str(exc), "field": exc.field})
+        logs.bind(rejected=str(exc), field=exc.field)  # goes on the request's log line
         return error_response(exc.status_code, str(exc), field=exc.field)
     accepted = accept_alert(
         rt.db,
@@ -51,15 +52,10 @@ def receive(token: str | None = None) -> tuple[Response, int]:
         dedup_window=rt.settings.dedup_window,
         body_sha256=hashlib.sha256(raw).hexdigest(),
     )
-    log.info(
-        "webhook accepted",
-        extra={
-            "alert_id": accepted.alert_id,
-            "license": parsed.license,
-            "cameras": parsed.camera_count,
-            "duplicate": accepted.duplicate,
-        },
-    )
+    logs.bind(alert_id=accepted.alert_id, license=parsed.license,
+              cameras=parsed.camera_count, duplicate=accepted.duplicate)
+    if accepted.duplicate:
+        metrics.webhook_duplicate()
     body: dict[str, Any] = {"status": "accepted", "alert_id": accepted.alert_id}
     if accepted.duplicate:
         body["duplicate"] = True

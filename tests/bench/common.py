@@ -30,7 +30,7 @@ import urllib.error
 import urllib.request
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -52,13 +52,15 @@ def free_port() -> int:
 
 
 def exit_on_signals() -> None:
-    """Turn SIGTERM/SIGHUP into KeyboardInterrupt so ``finally`` blocks stop processes."""
+    """Turn SIGINT/SIGTERM/SIGHUP into KeyboardInterrupt so ``finally`` blocks stop processes."""
 
     def _raise(signum: int, _frame: FrameType | None) -> None:
         raise KeyboardInterrupt(signal.Signals(signum).name)
 
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, _raise)
+    # Also when started with SIGINT ignored (a background job of a script): Ctrl-C stops.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 # --------------------------------------------------------------------------- processes
@@ -120,10 +122,8 @@ class Proc:
 
 
 def _killpg(pgid: int, sig: int) -> None:
-    try:
+    with suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 class ProcessSet:
@@ -137,8 +137,15 @@ class ProcessSet:
         return proc.start()
 
     def stop_all(self) -> None:
-        while self._procs:
-            self._procs.pop().stop()
+        """Stop every process; a second Ctrl-C meanwhile cannot cut the cleanup short."""
+        saved = {sig: signal.signal(sig, signal.SIG_IGN)
+                 for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+        try:
+            while self._procs:
+                self._procs.pop().stop()
+        finally:
+            for sig, handler in saved.items():
+                signal.signal(sig, handler)
 
     def __enter__(self) -> ProcessSet:
         return self
@@ -154,7 +161,7 @@ def wait_http(url: str, proc: Proc | None = None, timeout: float = 60.0) -> None
         if proc is not None and not proc.alive():
             raise RuntimeError(f"{proc.name} exited before answering {url}:\n{proc.output()}")
         try:
-            with urllib.request.urlopen(url, timeout=1) as answer:  # noqa: S310 - 127.0.0.1
+            with urllib.request.urlopen(url, timeout=1) as answer:
                 if answer.status == 200:
                     return
         except (urllib.error.URLError, OSError):
@@ -194,6 +201,13 @@ def cpu_seconds(pids: Sequence[int]) -> float:
             continue
         total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15)
     return total / _CLK_TCK
+
+
+def system_busy_seconds() -> float:
+    """CPU seconds all cores spent busy since boot (from /proc/stat), to spot other load."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(x) for x in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / _CLK_TCK
 
 
 def children_cpu_seconds() -> float:
@@ -487,6 +501,12 @@ def run_python(spec: LoadSpec) -> LoadResult:
 class Measured:
     load: LoadResult
     server_cpu_s: float
+    system_cpu_s: float = 0.0       # every process on the machine, during the run
+
+    @property
+    def other_cpu_s(self) -> float:
+        """CPU used during the run by neither the server nor the load generator."""
+        return max(0.0, self.system_cpu_s - self.server_cpu_s - self.load.loadgen_cpu_s)
 
     @property
     def server_cpu_ms_per_req(self) -> float:
@@ -503,10 +523,10 @@ def measure(server: Proc, spec: LoadSpec, *, prefer: str = "auto",
     if settle is not None:
         settle()
     tree = process_tree(server.pid)
-    cpu0 = cpu_seconds(tree)
+    cpu0, sys0 = cpu_seconds(tree), system_busy_seconds()
     result = run_load(spec, prefer=prefer)
-    cpu = cpu_seconds(tree) - cpu0
-    return Measured(load=result, server_cpu_s=cpu)
+    cpu, system = cpu_seconds(tree) - cpu0, system_busy_seconds() - sys0
+    return Measured(load=result, server_cpu_s=cpu, system_cpu_s=system)
 
 
 @contextmanager

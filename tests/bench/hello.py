@@ -10,6 +10,7 @@ Run: ``.venv/bin/python tests/bench/hello.py --port 8099``
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from flask import Flask, jsonify, request
 
@@ -32,8 +33,22 @@ def hello_app() -> Flask:
     return app
 
 
-class HelloServer(WebServer):  # type: ignore[misc]
+def _no_hook(_worker: Any) -> None:
+    """Stands in for a router hook that needs the router's app object."""
+
+
+# Gunicorn server hooks that read the router's Flask app (e.g. the rules watcher in
+# post_worker_init) cannot run against the hello app; every other setting is inherited.
+_APP_HOOKS = ("post_worker_init",)
+
+
+class HelloServer(WebServer):
     """Same gunicorn settings as the web role; ``load()`` returns the hello app."""
+
+    def load_config(self) -> None:
+        super().load_config()
+        for hook in _APP_HOOKS:
+            self.cfg.set(hook, _no_hook)
 
     def load(self) -> Flask:
         return hello_app()

@@ -31,8 +31,8 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make ``tests.bench`` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from router.sample import SAMPLE_WEBHOOK  # noqa: E402
-from tests.bench.common import (  # noqa: E402
+from router.sample import SAMPLE_WEBHOOK
+from tests.bench.common import (
     HOST,
     MARKER,
     REPO,
@@ -91,13 +91,17 @@ def main(argv: list[str] | None = None) -> int:
             if key in os.environ:
                 env[key] = os.environ[key]
         workers = env.get("ROUTER_WEB_WORKERS", "2")
-        loadgen = args.loadgen
+        loadgen, why = args.loadgen, ""
         if loadgen == "auto":
             loadgen = "wrk" if shutil.which("wrk") else "python"
+            why = "" if loadgen == "wrk" else " (wrk not on PATH: apt-get install -y wrk)"
         print(f"ingest benchmark: {os.cpu_count()} CPUs, {args.connections} connections, "
               f"{args.duration:g}s per target (+{args.warmup:g}s warm-up), "
               f"gunicorn sync x {workers} workers, load generator: {loadgen}"
-              + ("" if loadgen == "wrk" else " (wrk not on PATH: apt-get install -y wrk)"))
+              + why)
+        load1 = os.getloadavg()[0]
+        if load1 > 0.5:
+            print(f"note: load average {load1:.2f} before starting: the machine is not idle")
         if args.keep:
             print(f"temp dir (kept): {tmp}")
 
@@ -141,11 +145,17 @@ def main(argv: list[str] | None = None) -> int:
                          fmt(r.non_200 + r.socket_errors),
                          fmt(m.server_cpu_ms_per_req, 2),
                          f"{100 * m.server_cpu_s / r.duration_s:.0f}%",
-                         f"{100 * r.loadgen_cpu_s / r.duration_s:.0f}%"])
+                         f"{100 * r.loadgen_cpu_s / r.duration_s:.0f}%",
+                         f"{100 * m.other_cpu_s / r.duration_s:.0f}%"])
         print_table(["target", "load generator", "requests", "req/s", "p50 ms", "p99 ms",
-                     "max ms", "errors", "srv CPU ms/req", "srv CPU", "loadgen CPU"], rows)
-        print("(CPU % is of one core; this machine has "
-              f"{os.cpu_count()} cores shared by server and load generator)")
+                     "max ms", "errors", "srv CPU ms/req", "srv CPU", "loadgen CPU",
+                     "other CPU"], rows)
+        print(f"(CPU % is of one core; {os.cpu_count()} cores shared by server and load "
+              "generator; 'other' is every other process on the machine during the run)")
+        busy = [n for n, m in results.items() if m.other_cpu_s > 0.15 * m.load.duration_s]
+        if busy:
+            print(f"WARNING: other processes used CPU during {', '.join(busy)}: "
+                  "figures are not comparable; rerun on a quiet machine")
 
         h, i = results["hello"].load, results["ingest"].load
         ratio = i.rps / h.rps if h.rps else 0.0

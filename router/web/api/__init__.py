@@ -41,3 +41,14 @@ def require_admin(view: F) -> F:
         return view(*args, **kwargs)
 
     return cast(F, wrapper)
+
+
+# Resource modules register their routes on ``bp`` when imported.
+from router.web.api import (  # noqa: E402, F401
+    alerts,
+    deliveries,
+    explain,
+    openapi,
+    rules,
+    silences,
+)

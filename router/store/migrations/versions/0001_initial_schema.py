@@ -139,6 +139,7 @@ def upgrade() -> None:
     sa.Column('outcome', sa.String(length=40), nullable=False),
     sa.Column('error', sa.Text(), nullable=True),
     sa.Column('worker', sa.String(length=100), nullable=False),
+    sa.Column('notes', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['delivery_id'], ['deliveries.id'], name=op.f('fk_attempts_delivery_id_deliveries'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_attempts'))
     )

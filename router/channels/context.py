@@ -1,0 +1,104 @@
+"""The template context: what every template (default or custom) can use.
+
+``events``      every camera event of the notification (``CameraEvent.to_dict()``),
+                each with ``kinds`` (list), ``summary`` (``Obstruction 87%``),
+                ``links`` (``snapshot``, ``reference``, ``alert``) and ``cid``
+                (e-mail inline image names by role, for the first cameras only)
+``event``       the first of them
+``group``       ``count``, ``shown`` (the events listed, at most ``limit``),
+                ``more`` (how many are not listed), ``limit``, ``by_kind`` and
+                ``by_tag`` (``[[name, n], ...]``, most frequent first), ``licenses``
+``count``       number of events; ``license``: the license code(s), joined with ", "
+``alert``       ``id``, ``ids`` (every alert id), ``upstream_id``, ``url`` (router page)
+``kind``        "firing" or "resolved"; ``resolved``: kind == "resolved"
+``receiver``, ``route``  their names; ``reason``: why it was sent (or None)
+``links``       ``alert`` (the router's page, when ROUTER_EXTERNAL_URL is set),
+                ``snapshot`` and ``reference`` of the first event, ``router``
+``external_url`` the router's public URL, or None
+``at``          epoch seconds the message is about; ``now``: epoch seconds of rendering
+``time``        ``at`` in the route's timezone (``2026-04-10 14:30 CEST``)
+``timezone``    the route's IANA timezone name, or "UTC"
+``family``      the channel family being rendered
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from router.channels.message import Image
+from router.channels.sandbox import RenderError, counted, kinds, summary
+from router.model import CameraEvent
+
+# Cameras whose snapshot and reference go with a message as images.
+IMAGE_CAMERAS = 3
+TIME_FORMAT = "%Y-%m-%d %H:%M %Z"
+
+
+def alert_page(external_url: str | None, alert_id: int) -> str | None:
+    """The router's page for an alert: ``{external_url}/alerts/{id}``."""
+    return f"{external_url.rstrip('/')}/alerts/{alert_id}" if external_url else None
+
+
+def _zone(timezone: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(timezone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError) as e:
+        raise RenderError(f"unknown timezone {timezone!r}: use an IANA name "
+                          "such as Europe/Berlin") from e
+
+
+def _event(event: CameraEvent, position: int, external_url: str | None) -> dict[str, Any]:
+    d = event.to_dict()
+    d["kinds"] = kinds(d)
+    d["summary"] = summary(d)
+    d["links"] = {"snapshot": event.snapshot_url, "reference": event.reference_url,
+                  "alert": alert_page(external_url, event.alert_id)}
+    d["cid"] = {}
+    if position < IMAGE_CAMERAS:
+        for role, url in (("snapshot", event.snapshot_url), ("reference", event.reference_url)):
+            if url:
+                d["cid"][role] = f"{role}-{position + 1}"
+    return d
+
+
+def images_of(events: Sequence[dict[str, Any]]) -> tuple[Image, ...]:
+    """The images that go with the message: those of the first cameras, with their cid."""
+    return tuple(Image(role=role, url=e["links"][role], camera=e["name"], cid=cid)
+                 for e in events[:IMAGE_CAMERAS] for role, cid in e["cid"].items())
+
+
+def build(events: Sequence[CameraEvent], *, family: str, receiver: str, route: str,
+          kind: str, reason: str | None, external_url: str | None, timezone: str | None,
+          at: float, now: float, limit: int) -> dict[str, Any]:
+    """The documented context (module docstring) for one message."""
+    if not events:
+        raise RenderError("nothing to render: the notification has no camera events")
+    if kind not in ("firing", "resolved"):
+        raise RenderError(f"unknown message kind {kind!r}: expected 'firing' or 'resolved'")
+    zone = _zone(timezone)
+    dicts = [_event(e, i, external_url) for i, e in enumerate(events)]
+    first = events[0]
+    licenses = list(dict.fromkeys(e.license for e in events))
+    page = alert_page(external_url, first.alert_id)
+    group = {
+        "count": len(dicts), "limit": limit, "shown": dicts[:limit],
+        "more": max(len(dicts) - limit, 0), "licenses": licenses,
+        "by_kind": counted([k[:1].upper() + k[1:] for d in dicts for k in d["kinds"]]),
+        "by_tag": counted([t for e in events for t in dict.fromkeys(e.tags)]),
+    }
+    return {
+        "events": dicts, "event": dicts[0], "group": group, "count": len(dicts),
+        "license": ", ".join(licenses),
+        "alert": {"id": first.alert_id, "ids": list(dict.fromkeys(e.alert_id for e in events)),
+                  "upstream_id": first.upstream_alert_id, "url": page},
+        "kind": kind, "resolved": kind == "resolved", "receiver": receiver, "route": route,
+        "reason": reason, "external_url": external_url,
+        "links": {"alert": page, "snapshot": first.snapshot_url,
+                  "reference": first.reference_url, "router": external_url},
+        "at": at, "now": now, "timezone": zone.key,
+        "time": datetime.fromtimestamp(at, tz=UTC).astimezone(zone).strftime(TIME_FORMAT),
+        "family": family,
+    }

@@ -1,0 +1,83 @@
+"""Timing options of routes (Alertmanager's names): what rules.yaml may say about them.
+
+Durations are written ``30s``, ``5m``, ``4h``, ``1d``, combined (``1h30m``) or as
+a number of seconds. ``defaults:`` and every route accept the same keys; a
+route's options are its parent's (or the defaults) with its own keys laid over.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, StrictBool, WithJsonSchema
+from pydantic_core import PydanticCustomError
+
+from router.rules.base import StrictModel, yaml_kind
+from router.rules.timewin import Timezone
+
+GROUP_FIELDS = ("license", "tag", "site", "status", "anomaly", "camera")
+_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+_DURATION = re.compile(r"(?:(\d+(?:\.\d+)?)([smhd]))+")
+_PART = re.compile(r"(\d+(?:\.\d+)?)([smhd])")
+DURATION_PATTERN = r"^(\d+(\.\d+)?[smhd])+$"
+
+
+def parse_duration(value: Any) -> float:
+    """``'1h30m'`` -> 5400.0; a non-negative number is seconds already."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise PydanticCustomError(
+            "duration_type", f"expected a duration like 30s, 5m, 4h, 1d, got {yaml_kind(value)}")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    elif _DURATION.fullmatch(value.strip()):
+        seconds = sum(float(n) * _UNITS[u] for n, u in _PART.findall(value))
+    else:
+        raise PydanticCustomError(
+            "duration", "invalid duration {value} (write 30s, 5m, 4h, 1d, 1h30m, or seconds)",
+            {"value": repr(value)})
+    if seconds < 0:
+        raise PydanticCustomError("duration_negative", "a duration cannot be negative")
+    return seconds
+
+
+def _group_field(value: Any) -> str:
+    if not isinstance(value, str):
+        raise PydanticCustomError("group_type", f"expected a field name, got {yaml_kind(value)}")
+    if value in GROUP_FIELDS:
+        return value
+    close = difflib.get_close_matches(value, GROUP_FIELDS, n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    raise PydanticCustomError(
+        "group_field", "unknown group_by field {value} (" + hint + "known: "
+        + ", ".join(GROUP_FIELDS) + ")", {"value": repr(value)})
+
+
+Duration = Annotated[
+    float,
+    BeforeValidator(parse_duration),
+    WithJsonSchema({"anyOf": [{"type": "number", "minimum": 0},
+                              {"type": "string", "pattern": DURATION_PATTERN}],
+                    "description": "30s, 5m, 4h, 1d, 1h30m, or a number of seconds"}),
+]
+GroupField = Annotated[str, BeforeValidator(_group_field),
+                       WithJsonSchema({"enum": list(GROUP_FIELDS)})]
+
+
+class OptionsSpec(StrictModel):
+    """Keys shared by ``defaults:`` and every route; unset keys are inherited."""
+
+    group_by: tuple[GroupField, ...] | None = None
+    group_wait: Duration | None = None
+    group_interval: Duration | None = None
+    repeat_interval: Duration | None = None
+    send_resolved: StrictBool | None = None
+    hold_for: Duration | None = None
+    timezone: Timezone | None = None
+
+    def given(self) -> dict[str, Any]:
+        """The timing keys written here (``template`` is resolved separately)."""
+        keys = ("group_by", "group_wait", "group_interval", "repeat_interval",
+                "send_resolved", "hold_for", "timezone")
+        return {k: getattr(self, k) for k in keys if getattr(self, k) is not None}

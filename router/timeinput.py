@@ -1,0 +1,46 @@
+"""Times people type (API and CLI): ISO 8601 or epoch seconds, and durations like 2h."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic_core import PydanticCustomError
+
+from router.rules.options import parse_duration
+
+
+class TimeInputError(ValueError):
+    """A time or duration that cannot be read; the message says what to write."""
+
+
+def parse_time(value: Any, *, name: str) -> float:
+    """``2026-11-25T10:00:00Z`` (no zone = UTC) or epoch seconds -> epoch seconds."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            pass
+        else:
+            return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp()
+    raise TimeInputError(f"{name}: expected an ISO 8601 time (2026-11-25T10:00:00Z) "
+                         "or epoch seconds")
+
+
+def parse_span(value: Any, *, name: str) -> float:
+    """``2h``, ``30m``, ``1d12h`` or seconds -> seconds (> 0)."""
+    try:
+        seconds = parse_duration(value)
+    except PydanticCustomError as exc:
+        raise TimeInputError(f"{name}: {exc.message()}") from None
+    if seconds <= 0:
+        raise TimeInputError(f"{name}: must be longer than 0s")
+    return seconds
+
+
+def iso(ts: float | None) -> str | None:
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")

@@ -1,0 +1,201 @@
+"""The VisionAlert REST API client (httpx): typed results, retries, shared limits.
+
+Every request goes through the shared circuit breaker and rate limiter, then
+is retried on 429, 5xx, timeouts and connection errors with exponential
+backoff and full jitter (a 429's ``Retry-After`` blocks every process through
+the limiter instead). Lists are followed through their ``next`` links only;
+cursors are never built, and a ``next`` link to another host is refused so
+the token never leaves for a host we were not configured with.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, TypeVar
+from urllib.parse import quote, urljoin, urlsplit
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from router import __version__, metrics
+from router.pipeline.backoff import retry_delay
+from router.upstream.breaker import CircuitBreaker
+from router.upstream.errors import (
+    UpstreamError,
+    UpstreamRejected,
+    UpstreamThrottled,
+    UpstreamUnavailable,
+)
+from router.upstream.models import Alert, Camera, License, Page, Reference
+from router.upstream.ratelimit import SharedRateLimiter
+
+log = logging.getLogger(__name__)
+
+M = TypeVar("M", bound=BaseModel)
+PAGE_SIZE = 200  # the documented maximum: fewest requests per listing
+RETRY_BASE, RETRY_CAP = 0.5, 8.0
+
+
+class VisionAlertClient:
+    def __init__(self, base_url: str, token: str, *, limiter: SharedRateLimiter,
+                 breaker: CircuitBreaker, timeout: float, attempts: int,
+                 sleep: Callable[[float], None], transport: httpx.BaseTransport | None = None,
+                 rng: random.Random | None = None, page_size: int = PAGE_SIZE) -> None:
+        self.base_url = base_url if base_url.endswith("/") else base_url + "/"
+        self.limiter, self.breaker, self.sleep = limiter, breaker, sleep
+        self.attempts, self.page_size = attempts, page_size
+        self._rng = rng
+        self._origin = _origin(self.base_url)
+        self._http = httpx.Client(
+            timeout=httpx.Timeout(timeout), transport=transport, follow_redirects=False,
+            headers={"Authorization": f"Token {token}",
+                     "User-Agent": f"visionalert-router/{__version__}"})
+
+    def close(self) -> None:
+        self._http.close()
+
+    # -- endpoints -------------------------------------------------------------------
+    def licenses(self) -> list[License]:
+        data = self._get(self.base_url + "licenses/")
+        if not isinstance(data, list):
+            raise UpstreamRejected("licenses/ did not answer a JSON array")
+        return [_typed(License, item, f"licenses/[{i}]") for i, item in enumerate(data)]
+
+    def cameras(self, license_id: int) -> Iterator[list[Camera]]:
+        """Pages of the license's cameras, newest first; stop iterating to stop fetching."""
+        for page in self._pages(f"{license_id}/cameras/", {}):
+            yield [_typed(Camera, item, f"cameras/[{i}]") for i, item in enumerate(page)]
+
+    def alerts(self, license_id: int, *, start: str | None) -> Iterator[list[Alert]]:
+        """Pages of the license's alerts created at or after ``start``, newest first."""
+        params = {"start": start} if start else {}
+        for page in self._pages(f"{license_id}/alerts/", params):
+            yield [_typed(Alert, item, f"alerts/[{i}]") for i, item in enumerate(page)]
+
+    def reference(self, license_id: int, serial: str) -> str | None:
+        path = f"{license_id}/cameras/{quote(serial, safe='')}/reference/"
+        return _typed(Reference, self._get(self.base_url + path), "reference/").reference_image
+
+    # -- mechanics -------------------------------------------------------------------
+    def _pages(self, path: str, params: Mapping[str, str]) -> Iterator[list[dict[str, Any]]]:
+        url: str | None = self.base_url + path
+        query: dict[str, str] | None = {**params, "page_size": str(self.page_size)}
+        while url is not None:
+            page = _typed(Page, self._get(url, query), path)
+            yield page.results
+            url, query = page.next, None  # ``next`` carries every parameter
+            if url is not None and _origin(urljoin(self.base_url, url)) != self._origin:
+                raise UpstreamRejected(f"{path}: refusing a next link to another host")
+
+    def _get(self, url: str, params: Mapping[str, str] | None = None) -> Any:
+        endpoint = urlsplit(url).path
+        failure: UpstreamError | None = None
+        for attempt in range(1, self.attempts + 1):
+            if failure is not None and not isinstance(failure, UpstreamThrottled):
+                # A 429 already blocked the shared limiter for Retry-After seconds.
+                self.sleep(retry_delay(attempt - 1, base=RETRY_BASE, cap=RETRY_CAP,
+                                       rng=self._rng))
+            self.breaker.check()
+            self.limiter.acquire()
+            try:
+                response = self._http.get(url, params=params)
+            except httpx.TimeoutException:
+                failure = UpstreamUnavailable(f"VisionAlert API timed out ({endpoint})")
+            except httpx.TransportError as exc:
+                failure = UpstreamUnavailable(
+                    f"VisionAlert API unreachable ({endpoint}): {_transport_reason(exc)}")
+            else:
+                failure = self._judge(response, endpoint)
+                if failure is None:
+                    metrics.upstream_request(endpoint, ok=True)
+                    return _json(response, endpoint)
+            finally:
+                self.limiter.finished()
+            metrics.upstream_request(endpoint, ok=False, reason=type(failure).__name__)
+            log.warning("VisionAlert API call failed",
+                        extra={"endpoint": endpoint, "attempt": attempt, "error": str(failure)})
+        message = f"{failure} (after {self.attempts} attempts)"
+        if isinstance(failure, UpstreamThrottled):
+            raise UpstreamThrottled(message, failure.retry_after)
+        raise UpstreamUnavailable(message)
+
+    def _judge(self, response: httpx.Response, endpoint: str) -> UpstreamError | None:
+        """None for a 2xx; else the failure, after telling the breaker and limiter."""
+        status = response.status_code
+        if 200 <= status < 300:
+            self.breaker.success()
+            metrics.upstream_request(endpoint, ok=True)
+            log.info("VisionAlert API call", extra={"endpoint": endpoint, "status": status})
+            return None
+        if status == 429:
+            wait = _retry_after(response)
+            self.limiter.block(wait)
+            return UpstreamThrottled(f"VisionAlert API throttled us (429, Retry-After {wait:g}s)",
+                                     retry_after=wait)
+        if status >= 500:
+            reason = f"VisionAlert API error {status} ({endpoint})"
+            self.breaker.failure(reason)
+            return UpstreamUnavailable(reason)
+        self.breaker.success()  # the service is up; it just refuses this request
+        metrics.upstream_request(endpoint, ok=False, reason=f"status_{status}")
+        raise UpstreamRejected(f"VisionAlert API refused {endpoint}: {status} "
+                               f"{_detail(response)}", status=status)
+
+
+def _reason(failure: UpstreamError) -> str:
+    """A short, bounded metrics label for a failed attempt."""
+    text = str(failure)
+    if isinstance(failure, UpstreamThrottled):
+        return "throttled"
+    if "timed out" in text:
+        return "timeout"
+    if "unreachable" in text:
+        return "unreachable"
+    return "server_error"
+
+
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme, parts.netloc
+
+
+def _transport_reason(exc: httpx.TransportError) -> str:
+    text = str(exc) or type(exc).__name__
+    if "refused" in text.lower():
+        return "connection refused"
+    return f"{type(exc).__name__}: {text}"
+
+
+def _retry_after(response: httpx.Response) -> float:
+    try:
+        return max(0.0, float(response.headers.get("Retry-After", "1")))
+    except ValueError:
+        return 1.0  # an HTTP-date; upstream sends seconds, so this is only a fallback
+
+
+def _detail(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.reason_phrase
+    return str(body.get("detail", body)) if isinstance(body, dict) else response.reason_phrase
+
+
+def _json(response: httpx.Response, endpoint: str) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        raise UpstreamRejected(f"VisionAlert API answered {endpoint} with invalid JSON") from None
+
+
+def _typed(model: type[M], data: Any, endpoint: str) -> M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "$"
+        raise UpstreamRejected(
+            f"VisionAlert API answer of {endpoint} is not as documented: {where}: {first['msg']}"
+        ) from None

@@ -1,0 +1,73 @@
+"""Request hooks: a request id, one log line per request, webhook counters.
+
+The id comes from ``X-Request-ID`` when the caller (a proxy, VisionAlert) sends a
+sane one, else it is generated; it is bound to every line logged while the
+request runs and returned in the response. The line names the URL rule, never
+the raw path, because a path may carry the webhook token.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+
+from flask import Response, g, request
+from flask.sansio.app import App
+
+from router import logs, metrics
+
+log = logging.getLogger("router.http")
+
+HEADER = "X-Request-ID"
+_SANE_ID = re.compile(r"[A-Za-z0-9._:@/+=-]{1,128}")
+WEBHOOK_ENDPOINTS = frozenset({"webhooks.receive"})
+_REJECT_BY_STATUS = {401: "unauthorized", 403: "unauthorized", 413: "too_large",
+                     400: "invalid_payload", 415: "invalid_payload", 503: "unavailable"}
+
+
+def install(app: App) -> None:
+    app.before_request(_start)
+    app.after_request(_finish)
+    app.teardown_request(_clear)
+
+
+def request_id() -> str:
+    offered = request.headers.get(HEADER, "")
+    return offered if _SANE_ID.fullmatch(offered) else uuid.uuid4().hex
+
+
+def _start() -> None:
+    g.request_started = time.perf_counter()
+    g.request_id = request_id()
+    logs.new_context(request_id=g.request_id)
+
+
+def _finish(response: Response) -> Response:
+    rid = g.get("request_id") or request_id()
+    response.headers[HEADER] = rid
+    if request.endpoint in WEBHOOK_ENDPOINTS:
+        _count_webhook(response.status_code)
+    started = g.get("request_started")
+    log.log(logging.WARNING if response.status_code >= 500 else logging.INFO, "request", extra={
+        "request_id": rid,
+        "method": request.method,
+        "route": request.url_rule.rule if request.url_rule is not None else None,
+        "status": response.status_code,
+        "duration_ms": round((time.perf_counter() - started) * 1000, 2) if started else None,
+        "bytes": response.calculate_content_length(),
+        "remote": request.remote_addr,
+    })
+    return response
+
+
+def _count_webhook(status: int) -> None:
+    metrics.webhook_received()
+    if status >= 400:
+        default = "server_error" if status >= 500 else "other"
+        metrics.webhook_rejected(_REJECT_BY_STATUS.get(status, default))
+
+
+def _clear(_exc: BaseException | None) -> None:
+    logs.new_context()
