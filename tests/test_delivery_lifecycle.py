@@ -98,12 +98,12 @@ def test_dead_letter_listed_and_replayed_through_api_and_cli(
             site.advance(10_000)
         assert len(sink.requests) == 6
         dead = site.client.get("/api/v1/deliveries?state=dead", headers=ADMIN).get_json()
-        assert dead["counts"]["dead"] == 2 and len(dead["deliveries"]) == 2
+        assert dead["counts"]["dead"] == 2 and len(dead["results"]) == 2
         assert "s3cretvalue" not in str(dead)
-        assert "gave up after 3 attempts" in dead["deliveries"][0]["last_error"]
+        assert "gave up after 3 attempts" in dead["results"][0]["last_error"]
 
         sink.default = Reply(200)  # the target works again
-        first, second = sorted(d["id"] for d in dead["deliveries"])
+        first, second = sorted(d["id"] for d in dead["results"])
         answer = site.client.post(f"/api/v1/deliveries/{first}/replay", headers=ADMIN)
         assert answer.get_json() == {"replayed": [first]}
         site.run()

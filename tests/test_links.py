@@ -10,11 +10,11 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
+from router import links
 from router.runtime import Runtime
 from router.settings import Settings
 from router.simulator.jpeg import camera_frame
 from router.store import silences
-from router.web import links
 from tests.support.httpsink import HttpSink, Reply
 from tests.test_api_fixtures import ADMIN, Site, assert_no_canary, build_site, camera, webhook
 from tests.test_dashboard import csrf_of, log_in
@@ -186,3 +186,23 @@ def test_image_proxy_refuses_hosts_off_the_allowlist(linked: Site) -> None:
         assert resp.status_code == 404 and "Image not available" in resp.text
     assert linked.client.get(f"/images/{alert_id}/5/snapshot").status_code == 404
     assert linked.client.get(f"/images/{alert_id}/0/other").status_code == 404
+
+
+def test_notification_carries_working_signed_links(linked: Site) -> None:
+    """The message a person receives links to the alert and silences that camera."""
+    alert_id = linked.post(webhook("LIC-L", camera("S1")))
+    linked.run()
+    message = linked.sink.requests[-1].json()["message"]
+    found = re.findall(r"https://router\.example\.com(/a/[^\s)>\"]+)", message)
+    opened = [u for u in found if u.startswith(f"/a/open/{alert_id}?t=")]
+    silence = [u for u in found if u.startswith("/a/silence?")]
+    assert opened and silence, message
+    assert linked.client.get(opened[0]).status_code == 200
+    page = linked.client.get(silence[0].replace("&amp;", "&"))
+    assert page.status_code == 200 and "Silence camera S1?" in page.text
+    query = {k: v[0] for k, v in parse_qs(urlsplit(silence[0].replace("&amp;", "&")).query)
+             .items()}
+    done = linked.client.post("/a/silence", data={**query, "csrf_token": csrf_of(page)})
+    assert done.status_code == 200
+    [made] = _silences(linked)
+    assert made.matchers == {"license": ["LIC-L"], "camera": ["S1"]}

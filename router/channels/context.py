@@ -2,7 +2,9 @@
 
 ``events``      every camera event of the notification (``CameraEvent.to_dict()``),
                 each with ``kinds`` (list), ``summary`` (``Obstruction 87%``),
-                ``links`` (``snapshot``, ``reference``, ``alert``) and ``cid``
+                ``links`` (``snapshot``, ``reference``, ``alert``: the router's page,
+                signed to open without a login when a link key is configured, and
+                ``silence``: a signed "silence this camera 24 h" link, or None) and ``cid``
                 (e-mail inline image names by role, for the first cameras only)
 ``event``       the first of them
 ``group``       ``count``, ``shown`` (the events listed, at most ``limit``),
@@ -23,7 +25,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -31,6 +33,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from router.channels.message import Image
 from router.channels.sandbox import RenderError, counted, kinds, summary
 from router.model import CameraEvent
+
+# Signed per-camera action links ("open", "silence_24h"), made by router.links.ActionLinks.
+ActionLinkMaker = Callable[[CameraEvent], Mapping[str, str]]
 
 # Cameras whose snapshot and reference go with a message as images.
 IMAGE_CAMERAS = 3
@@ -50,12 +55,17 @@ def _zone(timezone: str | None) -> ZoneInfo:
                           "such as Europe/Berlin") from e
 
 
-def _event(event: CameraEvent, position: int, external_url: str | None) -> dict[str, Any]:
+def _event(event: CameraEvent, position: int, external_url: str | None,
+           actions: ActionLinkMaker | None) -> dict[str, Any]:
     d = event.to_dict()
     d["kinds"] = kinds(d)
     d["summary"] = summary(d)
+    # Signed links open the alert without a login and silence this one camera; a
+    # plain page link (login needed) when no link key is configured.
+    signed = actions(event) if actions is not None else {}
     d["links"] = {"snapshot": event.snapshot_url, "reference": event.reference_url,
-                  "alert": alert_page(external_url, event.alert_id)}
+                  "alert": signed.get("open") or alert_page(external_url, event.alert_id),
+                  "silence": signed.get("silence_24h")}
     d["cid"] = {}
     if position < IMAGE_CAMERAS:
         for role, url in (("snapshot", event.snapshot_url), ("reference", event.reference_url)):
@@ -72,17 +82,18 @@ def images_of(events: Sequence[dict[str, Any]]) -> tuple[Image, ...]:
 
 def build(events: Sequence[CameraEvent], *, family: str, receiver: str, route: str,
           kind: str, reason: str | None, external_url: str | None, timezone: str | None,
-          at: float, now: float, limit: int) -> dict[str, Any]:
+          at: float, now: float, limit: int,
+          actions: ActionLinkMaker | None = None) -> dict[str, Any]:
     """The documented context (module docstring) for one message."""
     if not events:
         raise RenderError("nothing to render: the notification has no camera events")
     if kind not in ("firing", "resolved"):
         raise RenderError(f"unknown message kind {kind!r}: expected 'firing' or 'resolved'")
     zone = _zone(timezone)
-    dicts = [_event(e, i, external_url) for i, e in enumerate(events)]
+    dicts = [_event(e, i, external_url, actions) for i, e in enumerate(events)]
     first = events[0]
     licenses = list(dict.fromkeys(e.license for e in events))
-    page = alert_page(external_url, first.alert_id)
+    page = dicts[0]["links"]["alert"]
     group = {
         "count": len(dicts), "limit": limit, "shown": dicts[:limit],
         "more": max(len(dicts) - limit, 0), "licenses": licenses,

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
+from router.channels.context import ActionLinkMaker
+from router.links import ActionLinks
 from router.model import CameraEvent
 from router.pipeline.deliver import privacy_url
 from router.pipeline.flush import Verdict
@@ -14,6 +18,7 @@ from router.pipeline.plan import routes_by_name, target_key
 from router.pipeline.render import Rendered, RenderError, render_for_target
 from router.rules import Receiver, Rules
 from router.rules.templates import TemplateSet
+from router.settings import Settings
 from router.store.deliveries import DeliveryClaim
 from router.store.groups import GroupClaim
 from router.store.routing import NewNotification, Target
@@ -23,8 +28,27 @@ log = logging.getLogger(__name__)
 KINDS = ("firing", "resolved")
 
 
+@dataclass(frozen=True)
+class MessageContext:
+    """What every message of one flush shares: links, the time, the routes' timezones."""
+
+    external_url: str | None
+    now: float
+    actions: ActionLinkMaker | None = None
+    timezones: Mapping[str, str | None] = field(default_factory=dict)  # route -> IANA zone
+
+    @classmethod
+    def of(cls, settings: Settings, rules: Rules, now: float) -> MessageContext:
+        return cls(settings.external_url, now, ActionLinks(settings, now),
+                   {name: r.options.timezone for name, r in routes_by_name(rules).items()})
+
+    def options(self, route: str) -> dict[str, Any]:
+        return {"external_url": self.external_url, "now": self.now, "actions": self.actions,
+                "timezone": self.timezones.get(route)}
+
+
 def flush_notifications(rules: Rules, claim: GroupClaim, verdicts: Sequence[Verdict],
-                        external_url: str | None) -> dict[str, NewNotification]:
+                        ctx: MessageContext) -> dict[str, NewNotification]:
     """One notification per kind that has cameras to send, keyed by kind."""
     receiver = rules.receivers.get(claim.receiver)
     route = routes_by_name(rules).get(claim.route)
@@ -39,7 +63,7 @@ def flush_notifications(rules: Rules, claim: GroupClaim, verdicts: Sequence[Verd
         notes[kind] = build(receiver, claim.receiver, claim.route,
                             [v.item.event for v in chosen],
                             [v.item.camera_event_id for v in chosen], template=template,
-                            kind=kind, reason=reason, external_url=external_url,
+                            kind=kind, reason=reason, ctx=ctx,
                             group_id=claim.id, flush_no=claim.flushes + 1,
                             alert_id=chosen[0].item.alert_id)
     return notes
@@ -47,14 +71,13 @@ def flush_notifications(rules: Rules, claim: GroupClaim, verdicts: Sequence[Verd
 
 def build(receiver: Receiver | None, receiver_name: str, route: str,
           events: Sequence[CameraEvent], event_ids: Sequence[int], *,
-          template: TemplateSet | None, kind: str, reason: str, external_url: str | None,
+          template: TemplateSet | None, kind: str, reason: str, ctx: MessageContext,
           **extra: int | None) -> NewNotification:
     """Render for every target of ``receiver`` (none if it left the rules)."""
     urls = receiver.urls if receiver is not None else ()
     targets = []
     for i, url in enumerate(urls):
-        rendered = _render(url, events, receiver_name, route, template, kind, reason,
-                           external_url)
+        rendered = _render(url, events, receiver_name, route, template, kind, reason, ctx)
         limit = receiver.rate_limit if receiver is not None else None
         targets.append(Target(i, target_key(url), privacy_url(url), rendered.to_dict(),
                               (limit.count, limit.period) if limit else None))
@@ -63,7 +86,7 @@ def build(receiver: Receiver | None, receiver_name: str, route: str,
                     extra={"receiver": receiver_name, "route": route})
     shown = (targets[0].message if targets and targets[0].message else
              _render("log://", events, receiver_name, route, None, kind, reason,
-                     external_url).to_dict())
+                     ctx).to_dict())
     return NewNotification(route=route, receiver=receiver_name, title=shown["title"],
                            body=shown["body"], camera_event_ids=list(event_ids),
                            targets=targets, kind=kind, reason=reason,
@@ -73,7 +96,7 @@ def build(receiver: Receiver | None, receiver_name: str, route: str,
 
 
 def fallback_notifications(rules: Rules, claim: DeliveryClaim, events: Sequence[CameraEvent],
-                           external_url: str | None) -> list[NewNotification]:
+                           ctx: MessageContext) -> list[NewNotification]:
     """The same cameras, for each fallback receiver of a receiver whose targets all died."""
     receiver = rules.receivers.get(claim.receiver)
     notes = []
@@ -85,21 +108,21 @@ def fallback_notifications(rules: Rules, claim: DeliveryClaim, events: Sequence[
         notes.append(build(other, name, claim.route, events,
                            list(claim.camera_event_ids), template=other.template,
                            kind=claim.kind, reason=f"fallback for {claim.receiver}: "
-                           "every target failed", external_url=external_url,
+                           "every target failed", ctx=ctx,
                            fallback_of=claim.notification_id))
     return notes
 
 
 def _render(url: str, events: Sequence[CameraEvent], receiver: str, route: str,
             template: TemplateSet | None, kind: str, reason: str,
-            external_url: str | None) -> Rendered:
+            ctx: MessageContext) -> Rendered:
+    options = ctx.options(route)
     try:
         return render_for_target(url, events, receiver=receiver, route=route,
-                                 template=template, kind=kind, reason=reason,
-                                 external_url=external_url)
+                                 template=template, kind=kind, reason=reason, **options)
     except RenderError as exc:
         # A broken custom template must not cost the notification: send the default.
         log.error("custom template failed, default used",
                   extra={"receiver": receiver, "error": str(exc)})
         return render_for_target(url, events, receiver=receiver, route=route, kind=kind,
-                                 reason=reason, external_url=external_url)
+                                 reason=reason, **options)

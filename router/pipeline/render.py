@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from router.channels import context as contexts
 from router.channels import email, generic, slack, sms, teams
+from router.channels.context import ActionLinkMaker
 from router.channels.families import Family, family_of
 from router.channels.message import Image, Rendered
 from router.channels.sandbox import (
@@ -57,7 +58,7 @@ def render_family(
     family: Family, url: str, events: Sequence[CameraEvent], text: TemplateText, *,
     receiver: str, route: str, kind: str = "firing", reason: str | None = None,
     external_url: str | None = None, timezone: str | None = None, at: float | None = None,
-    now: float | None = None,
+    now: float | None = None, actions: ActionLinkMaker | None = None,
 ) -> Rendered:
     """Render ``events`` with ``text`` for ``family``; template errors raise RenderError."""
     module = FAMILIES[family]
@@ -65,7 +66,7 @@ def render_family(
     context = contexts.build(
         events, family=family, receiver=receiver, route=route, kind=kind, reason=reason,
         external_url=external_url, timezone=timezone, at=now if at is None else at, now=now,
-        limit=module.LIMIT)
+        limit=module.LIMIT, actions=actions)
     rendered: Rendered = module.render(context, text, url)
     return rendered
 
@@ -83,6 +84,7 @@ def render_for_target(
     timezone: str | None = None,
     at: float | None = None,
     now: float | None = None,
+    actions: ActionLinkMaker | None = None,
 ) -> Rendered:
     """Render the message for one target, in the format of the target's channel family.
 
@@ -102,7 +104,7 @@ def render_for_target(
     def render(t: TemplateText) -> Rendered:
         return render_family(family, url, events, t, receiver=receiver, route=route, kind=kind,
                              reason=reason, external_url=external_url, timezone=zone, at=at,
-                             now=now)
+                             now=now, actions=actions)
 
     try:
         rendered = render(text)

@@ -27,7 +27,7 @@ from router.pipeline.durable import Policy, next_step
 from router.pipeline.enrich import enrich_alert
 from router.pipeline.flush import plan_flush
 from router.pipeline.images import ImageFetcher
-from router.pipeline.notify import fallback_notifications, flush_notifications
+from router.pipeline.notify import MessageContext, fallback_notifications, flush_notifications
 from router.pipeline.plan import plan_items, target_key
 from router.pipeline.render import Rendered
 from router.pipeline.route import route_events
@@ -172,7 +172,8 @@ class Worker:
         items, given = flush_store.load(self.rt.db, claim, now=now,
                                         inhibit_rules=rules.inhibit_rules, sites=rules.sites)
         verdicts = plan_flush(items, given)
-        notes = flush_notifications(rules, claim, verdicts, self.rt.settings.external_url)
+        notes = flush_notifications(rules, claim, verdicts,
+                                    MessageContext.of(self.rt.settings, rules, now))
         flush_store.record(self.rt.db, claim, owner=self.owner, now=now, verdicts=verdicts,
                            notes=notes)
         failpoints.hit("worker.group.flushed")
@@ -206,7 +207,7 @@ class Worker:
         with self._lock:
             self._in_flight.discard(fut)
         self._slots.release()
-        if (exc := fut.exception()) is not None:
+        if not fut.cancelled() and (exc := fut.exception()) is not None:
             log.error("delivery crashed", exc_info=exc)
 
     def _deliver(self, claim: DeliveryClaim) -> None:
@@ -255,8 +256,8 @@ class Worker:
         if receiver is None or not receiver.fallback:
             return None
         events = flush_store.events_by_ids(self.rt.db, claim.camera_event_ids)
-        return lambda: fallback_notifications(rules, claim, events,
-                                              self.rt.settings.external_url)
+        ctx = MessageContext.of(self.rt.settings, rules, self.rt.clock.now())
+        return lambda: fallback_notifications(rules, claim, events, ctx)
 
     def _resolve(self, claim: DeliveryClaim) -> str | None:
         """Find the raw target URL again in the rules in force, by its hash."""

@@ -1,6 +1,6 @@
 """``/api/v1/deliveries``: deliveries by state (dead letters), counted, and replayed.
 
-    GET  /api/v1/deliveries?state=dead&limit=100&before=ID
+    GET  /api/v1/deliveries?state=dead&page_size=50&cursor=...
     POST /api/v1/deliveries/<id>/replay
     POST /api/v1/deliveries/replay   {"ids": [1, 2]} | {"all_dead": true}
 
@@ -14,11 +14,13 @@ from typing import Any
 from flask import request
 
 from router.store import deliveries as store
+from router.store import views
 from router.timeinput import iso
 from router.web.api import bp, require_admin, runtime
+from router.web.api.pagination import QueryError, envelope, page_request, window
 from router.web.errors import error_response
 
-MAX_LIMIT = 1000
+MAX_ID = 2**63 - 1  # larger ids cannot exist and would overflow the driver
 
 
 def delivery_json(view: store.DeliveryView) -> dict[str, Any]:
@@ -27,26 +29,28 @@ def delivery_json(view: store.DeliveryView) -> dict[str, Any]:
     return d
 
 
+LIST_STATES = (*store.STATES, "failing")  # failing: pending after a failed attempt
+
+
 @bp.get("/deliveries")
 @require_admin
 def list_deliveries() -> Any:
-    state = request.args.get("state")
-    if state is not None and state not in store.STATES:
-        return error_response(400, f"state must be one of {', '.join(store.STATES)}",
-                              field="state")
+    """Newest first, cursor-paged like the alerts (and the VisionAlert API)."""
+    state = request.args.get("state") or None
+    if state is not None and state not in LIST_STATES:
+        return error_response(400, f"state must be one of {', '.join(LIST_STATES)}",
+                              param="state")
     try:
-        limit = int(request.args.get("limit", "100"))
-        before = int(request.args["before"]) if "before" in request.args else None
-    except ValueError:
-        return error_response(400, "limit and before must be integers")
-    if not 1 <= limit <= MAX_LIMIT:
-        return error_response(400, f"limit must be from 1 to {MAX_LIMIT}", field="limit")
+        page_req = page_request(request.args)
+    except QueryError as exc:
+        return error_response(400, str(exc), param=exc.param)
     db = runtime().db
-    views = store.list_deliveries(db, state=state, limit=limit, before_id=before)
-    return {"deliveries": [delivery_json(v) for v in views], "counts": store.counts(db)}
+    with db.read() as conn:
+        page = views.list_deliveries(conn, state, window(page_req))
+    return {**envelope(page, request.url), "counts": store.counts(db)}
 
 
-@bp.post("/deliveries/<int:delivery_id>/replay")
+@bp.post("/deliveries/<int(max=9223372036854775807):delivery_id>/replay")
 @require_admin
 def replay_one(delivery_id: int) -> Any:
     rt = runtime()
@@ -63,7 +67,8 @@ def replay_many() -> Any:
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or not (body.get("all_dead") is True or (
             isinstance(body.get("ids"), list)
-            and all(isinstance(i, int) and not isinstance(i, bool) for i in body["ids"]))):
+            and all(isinstance(i, int) and not isinstance(i, bool) and 0 < i <= MAX_ID
+                    for i in body["ids"]))):
         return error_response(400, 'expected {"ids": [1, 2]} or {"all_dead": true}')
     rt = runtime()
     replayed = store.replay(rt.db, ids=body.get("ids") or (),

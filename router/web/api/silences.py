@@ -78,7 +78,7 @@ def _fields(body: dict[str, Any], now: float) -> dict[str, Any]:
             "author": body["author"].strip(), "comment": body["comment"].strip()}
 
 
-@bp.get("/silences/<int:silence_id>")
+@bp.get("/silences/<int(max=9223372036854775807):silence_id>")
 @require_admin
 def show_silence(silence_id: int) -> Any:
     rt = runtime()
@@ -88,7 +88,7 @@ def show_silence(silence_id: int) -> Any:
         return error_response(404, str(exc), id=silence_id)
 
 
-@bp.delete("/silences/<int:silence_id>")
+@bp.delete("/silences/<int(max=9223372036854775807):silence_id>")
 @require_admin
 def expire_silence(silence_id: int) -> Any:
     rt = runtime()

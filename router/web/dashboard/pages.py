@@ -6,8 +6,9 @@ from typing import Any
 
 from flask import Response, abort, render_template, request, url_for
 
+from router import links
 from router.store import views
-from router.web import images, links
+from router.web import images
 from router.web.api.alerts import alert_filter
 from router.web.api.pagination import Cursor, QueryError, page_request, window
 from router.web.api.rules import reload_status

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from router.model import CameraEvent
 from router.settings import Settings
 
 OPEN, SILENCE, IMAGE = "open", "silence", "image"
@@ -105,3 +106,15 @@ def action_links(settings: Settings, *, alert_id: int, license_code: str, serial
     expires = now + settings.link_ttl
     return {"open": base + open_path(sign, alert_id, expires),
             "silence_24h": base + silence_path(sign, license_code, serial, expires)}
+
+
+class ActionLinks:
+    """Signed "open" and "silence_24h" links per camera event, for message templates."""
+
+    def __init__(self, settings: Settings, now: float) -> None:
+        self._settings = settings
+        self._now = now
+
+    def __call__(self, event: CameraEvent) -> dict[str, str]:
+        return action_links(self._settings, alert_id=event.alert_id,
+                            license_code=event.license, serial=event.serial, now=self._now)
