@@ -106,6 +106,10 @@ class ConsoleFormatter(_Redacting):
 
 
 def _console_value(value: Any) -> str:
+    # One line per request passes here: plain scalars skip the JSON encoder.
+    if value is None or isinstance(value, bool | int | float):
+        return "null" if value is None else str(value).lower() if isinstance(value, bool) \
+            else str(value)
     text = value if isinstance(value, str) else json.dumps(value, default=str)
     return json.dumps(text) if (" " in text or "\n" in text or not text) else text
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -39,18 +40,47 @@ class Database:
         parsed = make_url(url)
         self.dialect = parsed.get_backend_name()
         self._writer_lock: AbstractContextManager[object] = nullcontext()
+        self._checkpointer: Checkpointer | None = None
         if self.dialect == "sqlite":
             self.engine = _sqlite_engine(url, sqlite_synchronous)
             if parsed.database and parsed.database != ":memory:":
                 self._writer_lock = WriterLock(Path(parsed.database + ".writer-lock"))
+                self._checkpointer = Checkpointer(parsed.database)
         else:
             self.engine = _postgresql_engine(url)
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """A transaction that commits on success and rolls back on error."""
-        with self._writer_lock, self.engine.begin() as conn:
+        if self._checkpointer is not None:
+            self._checkpointer.ensure_running()
+        # The pool checkout happens before the writer lock, to keep the
+        # serialised part (SQLite has one writer) as short as it can be.
+        with self.engine.connect() as conn, self._writer_lock, conn.begin():
             yield conn
+
+    @contextmanager
+    def write_cursor(self) -> Iterator[Any]:
+        """A DBAPI cursor in a write transaction, for the one hot path (ingest) where
+        SQLAlchemy's connection and transaction wrappers cost more than the SQL."""
+        if self._checkpointer is not None:
+            self._checkpointer.ensure_running()
+        raw = self.engine.raw_connection()
+        try:
+            with self._writer_lock:
+                cursor = raw.cursor()
+                try:
+                    if self.dialect == "sqlite":  # autocommit mode: start it ourselves
+                        cursor.execute("BEGIN IMMEDIATE")
+                    yield cursor
+                    raw.commit()
+                except BaseException:
+                    raw.rollback()
+                    raise
+                finally:
+                    cursor.close()
+        finally:
+            raw.close()  # back to the pool
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -68,6 +98,8 @@ class Database:
             raise StoreError(f"store unreachable: {exc.__class__.__name__}") from None
 
     def dispose(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
         self.engine.dispose()
 
 
@@ -133,6 +165,52 @@ class WriterLock:
         return self._fd
 
 
+class Checkpointer:
+    """Keep SQLite's WAL checkpoints off the request path.
+
+    Under ``synchronous=NORMAL`` a checkpoint is the only step that fsyncs, and
+    SQLite runs it inside whichever commit crosses ``wal_autocheckpoint``: that
+    request then waits for the disk, and so do the writers queued behind it. A
+    thread per process instead runs a PASSIVE checkpoint (it never blocks
+    writers) every second; the high autocheckpoint threshold stays as a bound.
+    """
+
+    EVERY = 0.5
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+        self._pid = 0
+        self._stop = threading.Event()
+        self._guard = threading.Lock()
+
+    def ensure_running(self) -> None:
+        if self._pid == os.getpid():
+            return
+        with self._guard:
+            if self._pid == os.getpid():
+                return
+            # After a fork the parent's thread is gone: start this process's own.
+            self._pid = os.getpid()
+            self._stop = threading.Event()
+            threading.Thread(target=self._run, args=(self._stop,), daemon=True,
+                             name="sqlite-checkpoint").start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._pid = 0
+
+    def _run(self, stop: threading.Event) -> None:
+        conn = sqlite3.connect(self._path, timeout=5, isolation_level=None)
+        try:
+            while not stop.wait(self.EVERY):
+                try:
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                except sqlite3.Error:
+                    continue  # busy or gone for a moment: the next round catches up
+        finally:
+            conn.close()
+
+
 def _sqlite_engine(url: str, synchronous: str) -> Engine:
     parsed = make_url(url)
     if parsed.database and parsed.database != ":memory:":
@@ -147,6 +225,7 @@ def _sqlite_engine(url: str, synchronous: str) -> Engine:
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute(f"PRAGMA synchronous={synchronous}")
         cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA wal_autocheckpoint=100000")  # a bound; see Checkpointer
         cur.execute("PRAGMA foreign_keys=ON")
         cur.close()
 

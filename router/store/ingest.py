@@ -123,24 +123,20 @@ def accept_alert(
         "source": source,
     }
     key = alert.dedup_key
-    with db.write() as conn:
-        cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        try:
-            cur.execute(s.claim_key.sql, s.claim_key.params(
-                {"key": key, "now": now, "now2": now, "cutoff": now - dedup_window}))
-            if cur.fetchone() is None:
-                cur.execute(s.original.sql, s.original.params({"key": key}))
-                original = int(_one(cur))
-                cur.execute(s.count_duplicate.sql, s.count_duplicate.params({"id": original}))
-                return Accepted(alert_id=original, duplicate=True)
-            cur.execute(s.insert_alert.sql, s.insert_alert.params(row))
-            alert_id = int(_one(cur))
-            link = {"key": key, "alert_id": alert_id, "now": now}
-            cur.execute(s.link_key.sql, s.link_key.params(link))
-            cur.execute(s.insert_entry.sql, s.insert_entry.params(link))
-            return Accepted(alert_id=alert_id, duplicate=False)
-        finally:
-            cur.close()
+    with db.write_cursor() as cur:
+        cur.execute(s.claim_key.sql, s.claim_key.params(
+            {"key": key, "now": now, "now2": now, "cutoff": now - dedup_window}))
+        if cur.fetchone() is None:
+            cur.execute(s.original.sql, s.original.params({"key": key}))
+            original = int(_one(cur))
+            cur.execute(s.count_duplicate.sql, s.count_duplicate.params({"id": original}))
+            return Accepted(alert_id=original, duplicate=True)
+        cur.execute(s.insert_alert.sql, s.insert_alert.params(row))
+        alert_id = int(_one(cur))
+        link = {"key": key, "alert_id": alert_id, "now": now}
+        cur.execute(s.link_key.sql, s.link_key.params(link))
+        cur.execute(s.insert_entry.sql, s.insert_entry.params(link))
+        return Accepted(alert_id=alert_id, duplicate=False)
 
 
 def _one(cursor: Any) -> Any:
