@@ -30,6 +30,7 @@ from flask import Flask
 from gunicorn import glogging
 from gunicorn.app.base import BaseApplication
 from gunicorn.arbiter import Arbiter
+from gunicorn.workers.sync import SyncWorker
 
 from router import logs, metrics
 from router.pipeline.worker import Worker
@@ -58,7 +59,7 @@ class WebServer(BaseApplication):  # type: ignore[misc]
         host = f"[{s.host}]" if ":" in s.host else s.host
         self.cfg.set("bind", f"{host}:{s.port}")
         self.cfg.set("workers", s.web_workers)
-        self.cfg.set("worker_class", "sync")
+        self.cfg.set("worker_class", _RouterWorker)
         self.cfg.set("timeout", s.web_timeout)
         self.cfg.set("graceful_timeout", max(1, round(s.shutdown_grace)))
         self.cfg.set("keepalive", s.web_keepalive)
@@ -111,11 +112,28 @@ class _RulesArbiter(Arbiter):  # type: ignore[misc]
                 os.kill(pid, signal.SIGHUP)
 
 
+class _RouterWorker(SyncWorker):  # type: ignore[misc]
+    """gunicorn's sync worker, except that a SIGHUP arriving while the app is still
+    loading is remembered instead of killing the worker (SIGHUP's default action),
+    and acted on as soon as the rules watcher runs (``_watch_rules_in_worker``)."""
+
+    hup_pending = False
+
+    def init_signals(self) -> None:
+        super().init_signals()
+        signal.signal(signal.SIGHUP, self._early_hup)
+
+    def _early_hup(self, _signum: int, _frame: Any) -> None:
+        self.hup_pending = True
+
+
 def _watch_rules_in_worker(worker: Any) -> None:
     """gunicorn hook, in each web worker: a rules watcher, and SIGHUP to reload now."""
     runtime: Runtime = worker.wsgi.extensions["router"]
     watcher = RulesWatcher(runtime.rules, runtime.settings.rules_watch_seconds).start()
     signal.signal(signal.SIGHUP, lambda _signum, _frame: watcher.trigger())
+    if getattr(worker, "hup_pending", False):
+        watcher.trigger()
 
 
 def run_web(settings: Settings) -> None:
@@ -133,6 +151,9 @@ def run_web(settings: Settings) -> None:
 
 
 def run_worker(settings: Settings) -> None:
+    # A SIGHUP during start-up must not kill the process (its default action).
+    early_hup = threading.Event()
+    signal.signal(signal.SIGHUP, lambda _signum, _frame: early_hup.set())
     runtime = Runtime.create(settings)
     worker = Worker(runtime)
     stop = threading.Event()
@@ -150,6 +171,8 @@ def run_worker(settings: Settings) -> None:
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGHUP, _reload)
+    if early_hup.is_set():
+        watcher.trigger()
     # The loop runs in a thread so that this one can enforce the grace period:
     # a send blocked on a slow target must not hold the process past it.
     loop = threading.Thread(target=worker.run, args=(stop,), name="worker-loop", daemon=True)

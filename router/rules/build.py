@@ -11,7 +11,7 @@ import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
-from router.rules.conditions import EnrichedMatcher, NotMatcher, TimeMatcher, WhenMatcher
+from router.rules.conditions import NotMatcher, TimeMatcher, compile_conditions
 from router.rules.matchers import Matcher
 from router.rules.models import (
     Conditions,
@@ -25,7 +25,6 @@ from router.rules.models import (
     TimeEntry,
 )
 from router.rules.options import OptionsSpec
-from router.rules.sandbox import compile_when
 from router.rules.templates import TemplateSet, TemplateText
 from router.rules.templatespec import TemplateSpec, build_template_set
 from router.rules.timewin import Window
@@ -167,18 +166,8 @@ class Builder:
         return found
 
     def _conditions(self, spec: Conditions, options: RouteOptions) -> tuple[Matcher, ...]:
-        found: list[Matcher] = []
-        for key in spec.given():
-            value = getattr(spec, key)
-            if key == "enriched":
-                found.append(EnrichedMatcher(value))
-            elif key == "when":
-                found.append(WhenMatcher(value, compile_when(value)))
-            elif key == "time":
-                found.append(TimeMatcher(self._windows(value), options.timezone))
-            else:
-                found.append(value.compile(None))
-        return tuple(found)
+        return tuple(compile_conditions(
+            spec, lambda value: TimeMatcher(self._windows(value), options.timezone)))
 
     def _windows(self, entries: tuple[TimeEntry, ...]) -> tuple[Window, ...]:
         windows: list[Window] = []

@@ -3,14 +3,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from jinja2.exceptions import SecurityError
 
 from router.rules.context import MatchContext
 from router.rules.matchers import IndexKey, Matcher
-from router.rules.sandbox import Expression
+from router.rules.sandbox import Expression, compile_when
 from router.rules.timewin import Window
+
+if TYPE_CHECKING:
+    from router.rules.models import Conditions
 
 
 @dataclass(frozen=True)
@@ -115,3 +120,23 @@ class NotMatcher:
 
     def index_key(self) -> IndexKey | None:
         return None
+
+
+def compile_conditions(spec: Conditions, on_time: Callable[[Any], Matcher]) -> list[Matcher]:
+    """The matchers of a ``match:`` (or ``not:``) block, in the order written.
+
+    ``time`` depends on where the block stands (a route's timezone and named
+    intervals; silences and inhibitions have none), so the caller compiles it.
+    """
+    found: list[Matcher] = []
+    for key in spec.given():
+        value = getattr(spec, key)
+        if key == "enriched":
+            found.append(EnrichedMatcher(value))
+        elif key == "when":
+            found.append(WhenMatcher(value, compile_when(value)))
+        elif key == "time":
+            found.append(on_time(value))
+        else:
+            found.append(value.compile(None))
+    return found

@@ -19,11 +19,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from router.model import CameraEvent
-from router.rules.conditions import EnrichedMatcher, NotMatcher, WhenMatcher
+from router.rules.conditions import NotMatcher, compile_conditions
 from router.rules.context import MatchContext
 from router.rules.matchers import Matcher
 from router.rules.models import Conditions, InhibitRuleSpec, MatchSpec, Rules, RulesSpec
-from router.rules.sandbox import compile_when
 
 
 class MatchError(ValueError):
@@ -44,18 +43,11 @@ class InhibitRule:
 
 
 def _conditions(spec: Conditions) -> list[Matcher]:
-    found: list[Matcher] = []
-    for key in spec.given():
-        value = getattr(spec, key)
-        if key == "enriched":
-            found.append(EnrichedMatcher(value))
-        elif key == "when":
-            found.append(WhenMatcher(value, compile_when(value)))
-        elif key == "time":
-            raise MatchError("'time' cannot be used here (a silence has starts_at/ends_at)")
-        else:
-            found.append(value.compile(None))
-    return found
+    return compile_conditions(spec, _no_time)
+
+
+def _no_time(_value: Any) -> Matcher:
+    raise MatchError("'time' cannot be used here (a silence has starts_at/ends_at)")
 
 
 def compile_match(spec: MatchSpec) -> tuple[Matcher, ...]:
