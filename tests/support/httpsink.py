@@ -23,6 +23,8 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from tests.support.waiting import wait_for_count
+
 
 @dataclass(frozen=True)
 class Reply:
@@ -133,15 +135,7 @@ class HttpSink:
 
     def wait_for(self, count: int, timeout: float = 5.0) -> list[Recorded]:
         """Block until ``count`` requests arrived; AssertionError after ``timeout``."""
-        deadline = time.monotonic() + timeout
-        with self._lock:
-            while len(self._requests) < count:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise AssertionError(
-                        f"HttpSink got {len(self._requests)} requests, expected {count}")
-                self._lock.wait(left)
-            return list(self._requests)
+        return wait_for_count(self._lock, self._requests, count, timeout, "HttpSink requests")
 
     # -- called by the handler ---------------------------------------------------
     def _record(self, request: Recorded) -> Reply:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import email
 import email.policy
 import threading
-import time
 from dataclasses import dataclass
 from email.message import EmailMessage
 from types import TracebackType
@@ -23,6 +22,8 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+
+from tests.support.waiting import wait_for_count
 
 
 @dataclass(frozen=True)
@@ -106,15 +107,7 @@ class SmtpSink:
             return list(self._messages)
 
     def wait_for(self, count: int, timeout: float = 5.0) -> list[Received]:
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while len(self._messages) < count:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise AssertionError(
-                        f"SmtpSink got {len(self._messages)} messages, expected {count}")
-                self._cond.wait(left)
-            return list(self._messages)
+        return wait_for_count(self._cond, self._messages, count, timeout, "SmtpSink messages")
 
     # -- aiosmtpd hooks ----------------------------------------------------------
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
