@@ -16,7 +16,7 @@ from functools import wraps
 from typing import Any, TypeVar, cast
 
 from flask import Flask, Request, abort, current_app, redirect, request, session, url_for
-from flask.sessions import SecureCookieSessionInterface
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from router.links import derive_key
@@ -27,11 +27,21 @@ COOKIE = "router_session"
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
+# Machine endpoints never use the dashboard session: opening (verifying and
+# decoding) the signed cookie on every webhook would cost the receive path for nothing.
+SESSIONLESS = ("/webhooks/", "/api/", "/-/", "/metrics", "/healthz", "/readyz")
+
+
 class SessionInterface(SecureCookieSessionInterface):
     """Flask's signed cookie, marked Secure exactly when this request is https."""
 
     def get_cookie_secure(self, app: Flask) -> bool:
         return request.is_secure
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if request.path.startswith(SESSIONLESS):
+            return self.make_null_session(app)  # a NullSession: read-only, never saved
+        return super().open_session(app, request)
 
 
 def rt() -> Runtime:
