@@ -4,7 +4,6 @@
     ├── SettingsError           a ROUTER_* variable or *_FILE secret is unusable
     ├── RulesError              rules.yaml is invalid; ``problems`` lists file:line:col texts
     ├── PayloadError            a webhook body is unusable; ``field`` names the culprit
-    ├── AuthError               a request lacks the right shared secret
     └── StoreError              the database is unreachable or not migrated
 
 Each message says what was wrong and how to fix it; none carries a secret.
@@ -52,10 +51,6 @@ class PayloadError(RouterError):
     def __init__(self, message: str, field: str | None = None) -> None:
         self.field = field
         super().__init__(message)
-
-
-class AuthError(RouterError):
-    """The request does not carry the configured shared secret."""
 
 
 class StoreError(RouterError):

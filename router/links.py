@@ -91,10 +91,6 @@ def silence_path(sign: Signer, license_code: str, serial: str, expires: float,
                                       "for": seconds, "t": token})
 
 
-def image_subject(event_id: int, kind: str) -> list[str]:
-    return [str(event_id), kind]
-
-
 def action_links(settings: Settings, *, alert_id: int, license_code: str, serial: str,
                  now: float) -> dict[str, str]:
     """Absolute "open" and "silence_24h" URLs for a notification; {} without

@@ -90,9 +90,6 @@ class CameraEvent:
     enrichment_note: str | None = None
     notes: str | None = None
 
-    def anomaly_keys(self) -> frozenset[str]:
-        return frozenset(label_key(a) for a in self.anomalies)
-
     def to_dict(self) -> dict[str, Any]:
         """The JSON form stored in the database and handed to templates."""
         return {

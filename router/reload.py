@@ -59,6 +59,10 @@ class RulesWatcher:
         self._fingerprint: Fingerprint = ()
         self._digest = ""
         self._remember()
+        if not self._holds_what_is_on_disk():
+            # The file changed between the holder's load and this watcher's start:
+            # forget the baseline so that the first poll reloads.
+            self._fingerprint, self._digest = (), ""
 
     def _paths(self) -> list[Path]:
         rules = self.holder.current
@@ -70,6 +74,15 @@ class RulesWatcher:
         paths = self._paths()
         self._fingerprint = tuple(_stat(p) for p in paths)
         self._digest = _digest(paths)
+
+    def _holds_what_is_on_disk(self) -> bool:
+        rules = self.holder.current
+        if rules is None:
+            return True  # nothing loaded yet: nothing to compare, the poll decides
+        try:
+            return hashlib.sha256(Path(self.holder.path).read_bytes()).hexdigest() == rules.digest
+        except OSError:
+            return True
 
     def poll(self) -> bool:
         """Check once; reload if a file's content changed. True when rules were replaced."""

@@ -4,6 +4,7 @@ replaces (atomic rename, ConfigMap symlink swap, template files), /-/reload, and
 
 from __future__ import annotations
 
+import hashlib
 import os
 import signal
 import time
@@ -28,6 +29,12 @@ V2 = V1.replace("name: v1", "name: v2")
 BROKEN = V1.replace("receivers: [noc]", "receivers: [nope]")
 
 
+def loaded_everywhere(router: RouterProcess, text: str) -> bool:
+    """Both web workers and the worker have logged loading the rules ``text``."""
+    digest = hashlib.sha256(text.encode()).hexdigest()[:12]
+    return router.output.count(f"digest={digest}") >= 3
+
+
 def replace_atomically(path: Path, text: str) -> None:
     """Write beside, then rename over: what editors and `kubectl cp` do."""
     tmp = path.with_name(path.name + ".tmp")
@@ -39,13 +46,14 @@ def route_name(holder: RulesHolder) -> str:
     return route_event(holder.get(), event()).matches[0].route
 
 
-def eventually(check: Callable[[], bool], timeout: float = 20.0) -> None:
+def eventually(check: Callable[[], bool], timeout: float = 20.0,
+               context: Callable[[], str] = lambda: "") -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if check():
             return
         time.sleep(0.05)
-    raise AssertionError("condition not reached before the deadline")
+    raise AssertionError(f"condition not reached before the deadline\n{context()}")
 
 
 @pytest.fixture
@@ -149,6 +157,17 @@ def test_watcher_thread_and_trigger(holder: RulesHolder) -> None:
         watcher.stop()
 
 
+def test_a_change_before_the_watcher_starts_is_not_missed(holder: RulesHolder) -> None:
+    """A process loads its rules, the file changes, then its watcher starts (gunicorn
+    starts it after the app loaded): the first poll must still see the change."""
+    replace_atomically(Path(holder.path), V2)
+    watcher = RulesWatcher(holder, interval=1.0)
+    assert route_name(holder) == "v1"
+    assert watcher.poll() is True
+    assert route_name(holder) == "v2"
+    assert watcher.poll() is False
+
+
 @pytest.fixture
 def admin(make_runtime: Any, rules_path: Path) -> tuple[FlaskClient, Runtime]:
     runtime: Runtime = make_runtime(admin_token=TOKEN)
@@ -200,6 +219,9 @@ def start_service(tmp_path: Path, watch_seconds: str) -> tuple[RouterProcess, Pa
     router = RouterProcess(["serve", "--port", str(port), "--rules", str(rules)], env,
                            tmp_path).start()
     router.wait_http(f"http://127.0.0.1:{port}/readyz")
+    # Every process must hold the first rules before the test changes the file: one
+    # still booting would read whatever the file says when it gets there.
+    eventually(lambda: loaded_everywhere(router, V1), context=lambda: router.output)
     return router, rules, port
 
 
@@ -209,8 +231,9 @@ def test_a_running_service_reloads_by_watching_the_file(tmp_path: Path) -> None:
     try:
         assert _explained_route(port) == "v1"
         replace_atomically(rules, V2)
-        # Every web worker watches: several requests, all on the new rules.
-        eventually(lambda: all(_explained_route(port) == "v2" for _ in range(6)))
+        # Every process watches; a poll that has not come round yet would skip V2.
+        eventually(lambda: loaded_everywhere(router, V2), context=lambda: router.output)
+        assert all(_explained_route(port) == "v2" for _ in range(6))
         replace_atomically(rules, BROKEN)
         eventually(lambda: "undefined receiver 'nope'" in router.output)
         assert all(_explained_route(port) == "v2" for _ in range(6))
@@ -225,7 +248,8 @@ def test_a_running_service_reloads_on_sighup(tmp_path: Path) -> None:
     try:
         replace_atomically(rules, V2)
         os.kill(router.proc.pid, signal.SIGHUP)  # the supervisor forwards it to both roles
-        eventually(lambda: all(_explained_route(port) == "v2" for _ in range(6)))
+        eventually(lambda: loaded_everywhere(router, V2), context=lambda: router.output)
+        assert all(_explained_route(port) == "v2" for _ in range(6))
         replace_atomically(rules, BROKEN)
         os.kill(router.proc.pid, signal.SIGHUP)
         eventually(lambda: router.output.count("undefined receiver 'nope'") >= 3)  # 2 web, 1 worker

@@ -331,10 +331,6 @@ class Route:
                 return False
         return True
 
-    @property
-    def is_catch_all(self) -> bool:
-        return not self.matchers
-
 
 def _context(event: CameraEvent) -> MatchContext:
     return MatchContext(event, datetime.now(UTC), {})
