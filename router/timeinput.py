@@ -14,19 +14,26 @@ class TimeInputError(ValueError):
     """A time or duration that cannot be read; the message says what to write."""
 
 
-def parse_time(value: Any, *, name: str) -> float:
-    """``2026-11-25T10:00:00Z`` (no zone = UTC) or epoch seconds -> epoch seconds."""
+def parse_datetime(value: Any, *, name: str) -> datetime:
+    """``2026-11-25T10:00:00Z`` (no zone = UTC, an offset is kept) or epoch seconds."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
+        return datetime.fromtimestamp(value, UTC)
     if isinstance(value, str):
         try:
             parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
         except ValueError:
             pass
         else:
-            return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp()
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
     raise TimeInputError(f"{name}: expected an ISO 8601 time (2026-11-25T10:00:00Z) "
                          "or epoch seconds")
+
+
+def parse_time(value: Any, *, name: str) -> float:
+    """Like :func:`parse_datetime`, as epoch seconds."""
+    return parse_datetime(value, name=name).timestamp()
 
 
 def parse_span(value: Any, *, name: str) -> float:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, StrictBool, StrictInt, StrictStr, ValidationError
@@ -28,6 +28,7 @@ from router.pipeline.render import RenderError, render
 from router.rules.models import Receiver, RouteOptions, Rules
 from router.rules.routing import RouteMatch, route_event
 from router.rules.templates import TemplateText
+from router.timeinput import TimeInputError, parse_datetime
 
 
 class ExplainError(RouterError):
@@ -90,21 +91,14 @@ def _enrich(event: CameraEvent, fields: Any) -> CameraEvent:
 
 
 def parse_at(value: Any) -> datetime:
-    """ISO 8601 (``2024-03-31T01:30:00Z``; no zone means UTC) or epoch seconds."""
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value, UTC)
+    """ISO 8601 (``2024-03-31T01:30:00Z``; no zone means UTC) or epoch seconds, also
+    as text (a CLI flag or a form field)."""
     if isinstance(value, str) and value.strip().replace(".", "", 1).isdigit():
-        return datetime.fromtimestamp(float(value), UTC)
-    if isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-        except ValueError:
-            pass
-        else:
-            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    raise ExplainError("at: expected an ISO 8601 time (2024-03-31T01:30:00Z) or epoch seconds")
+        value = float(value)
+    try:
+        return parse_datetime(value, name="at")
+    except TimeInputError as exc:
+        raise ExplainError(str(exc)) from None
 
 
 def effective_template(receiver: Receiver, options: RouteOptions, family: str = "generic"
