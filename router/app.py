@@ -11,6 +11,7 @@ from router.runtime import Runtime
 from router.settings import Settings
 from router.web import api, dashboard, ops, webhooks
 from router.web.errors import register_error_handlers
+from router.web.webhook_lane import WebhookLane
 
 log = logging.getLogger(__name__)
 
@@ -27,5 +28,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.register_blueprint(ops.bp)
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(api.bp)
+    # JSON webhooks are answered in front of Flask (see webhook_lane for why).
+    app.wsgi_app = WebhookLane(app.wsgi_app, runtime)  # type: ignore[method-assign]
     dashboard.init_app(app, runtime)  # the UI at /, its session key and cookie flags
     return app

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from functools import lru_cache
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -79,7 +80,7 @@ class _Redacting(logging.Formatter):
 class JsonFormatter(_Redacting):
     def format(self, record: logging.LogRecord) -> str:
         event: dict[str, Any] = {
-            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "ts": f"{_utc_second(int(record.created))}.{int(record.created % 1 * 1000):03d}+00:00",
             "level": record.levelname.lower(),
             "logger": record.name,
             "msg": record.getMessage(),
@@ -94,7 +95,7 @@ class JsonFormatter(_Redacting):
 
 class ConsoleFormatter(_Redacting):
     def format(self, record: logging.LogRecord) -> str:
-        ts = datetime.fromtimestamp(record.created).strftime("%H:%M:%S")
+        ts = _local_second(int(record.created))
         fields = {**_bound.get(), **_fields(record)}
         extras = " ".join(f"{k}={_console_value(v)}" for k, v in fields.items())
         line = f"{ts} {record.levelname:<7} {record.name}: {record.getMessage()}"
@@ -105,8 +106,22 @@ class ConsoleFormatter(_Redacting):
         return self._redact(line)
 
 
+# A line per request passes through the formatters: the time is formatted once per
+# second (strftime cost more than the rest of the line) and plain values skip the
+# JSON encoder.
+@lru_cache(maxsize=4)
+def _utc_second(second: int) -> str:
+    return datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+@lru_cache(maxsize=4)
+def _local_second(second: int) -> str:
+    return datetime.fromtimestamp(second).strftime("%H:%M:%S")
+
+
 def _console_value(value: Any) -> str:
-    # One line per request passes here: plain scalars skip the JSON encoder.
+    if type(value) is str and value and " " not in value and "\n" not in value:
+        return value
     if value is None or isinstance(value, bool | int | float):
         return "null" if value is None else str(value).lower() if isinstance(value, bool) \
             else str(value)

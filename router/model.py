@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 
@@ -56,6 +57,7 @@ class Label:
     anomalies: tuple[str, ...] = ()
 
 
+@lru_cache(maxsize=1024)  # a fleet uses a handful of labels; every webhook parses two
 def parse_label(raw: str | None) -> Label:
     """Normalise a webhook ``anomaly`` or an API status label.
 

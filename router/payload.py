@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError, field_validator
 
+from router import jsontext
 from router.errors import PayloadError
 from router.model import parse_label
 
@@ -72,7 +73,7 @@ def decode_json(raw: bytes | str) -> Any:
     if not raw.strip():
         raise PayloadError("body is empty: expected a JSON object with a 'cameras' array")
     try:
-        return json.loads(raw)
+        return jsontext.loads(raw)
     except json.JSONDecodeError as exc:
         raise PayloadError(
             f"body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
@@ -128,7 +129,7 @@ def _normalise_camera(cam: _Camera, alert_anomaly: str | None) -> dict[str, Any]
 def _dedup_key(license_code: str, data: dict[str, Any]) -> str:
     # Canonical JSON: the same content is the same key whatever the content type,
     # key order or whitespace it arrived with.
-    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    canonical = jsontext.dumps(data, sort_keys=True)
     return hashlib.sha256(f"{license_code}\n{canonical}".encode()).hexdigest()
 
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
@@ -15,6 +16,7 @@ from router.clock import ManualClock
 from router.runtime import Runtime
 from router.sample import SAMPLE_WEBHOOK
 from router.store.schema import alerts, dedup, inbox
+from router.web.webhook_lane import WebhookLane
 
 URL = "/webhooks/visionalert"
 SECRET = "s3cret-webhook-token"
@@ -31,6 +33,26 @@ def stored(runtime: Runtime) -> tuple[int, int]:
 def payload_of(runtime: Runtime, alert_id: int) -> dict[str, Any]:
     with runtime.db.read() as conn:
         return conn.execute(select(alerts.c.payload).where(alerts.c.id == alert_id)).scalar_one()
+
+
+@pytest.fixture(params=["lane", "flask"])
+def entry(request: pytest.FixtureRequest) -> str:
+    """Every test here runs through both entry points: the WSGI webhook lane, and the
+    Flask view alone (which answers what the lane hands over)."""
+    return str(request.param)
+
+
+def make_app(runtime: Runtime, entry: str) -> Flask:
+    app = create_app(runtime=runtime)
+    assert isinstance(app.wsgi_app, WebhookLane)
+    if entry == "flask":
+        app.wsgi_app = app.wsgi_app.inner  # type: ignore[method-assign]
+    return app
+
+
+@pytest.fixture
+def app(runtime: Runtime, entry: str) -> Flask:
+    return make_app(runtime, entry)
 
 
 def variant(**changes: Any) -> dict[str, Any]:
@@ -68,9 +90,9 @@ def test_three_content_types_give_the_same_normalised_alert(client: FlaskClient,
 
 @pytest.mark.parametrize("kind", ["json", "multipart", "form", "multipart-file"])
 def test_each_content_type_alone_stores_identical_payload(
-        make_runtime: Callable[..., Runtime], kind: str) -> None:
+        make_runtime: Callable[..., Runtime], kind: str, entry: str) -> None:
     runtime = make_runtime(dedup_window=0)
-    client = create_app(runtime=runtime).test_client()
+    client = make_app(runtime, entry).test_client()
     text = json.dumps(SAMPLE_WEBHOOK)
     if kind == "json":
         answer = client.post(URL, data=text, content_type="application/json")
@@ -109,9 +131,9 @@ def test_unknown_anomaly_is_kept_not_rejected(client: FlaskClient, runtime: Runt
 # -- authentication ------------------------------------------------------------------
 
 @pytest.fixture
-def secured(make_runtime: Callable[..., Runtime]) -> tuple[FlaskClient, Runtime]:
+def secured(make_runtime: Callable[..., Runtime], entry: str) -> tuple[FlaskClient, Runtime]:
     runtime = make_runtime(webhook_token=SECRET, dedup_window=0)
-    return create_app(runtime=runtime).test_client(), runtime
+    return make_app(runtime, entry).test_client(), runtime
 
 
 @pytest.mark.parametrize("url,headers", [
@@ -151,9 +173,9 @@ def test_open_endpoint_without_configured_token(client: FlaskClient) -> None:
 
 # -- limits and bad input --------------------------------------------------------------
 
-def test_body_over_limit_is_413(make_runtime: Callable[..., Runtime]) -> None:
+def test_body_over_limit_is_413(make_runtime: Callable[..., Runtime], entry: str) -> None:
     runtime = make_runtime(max_body_bytes=2048)
-    client = create_app(runtime=runtime).test_client()
+    client = make_app(runtime, entry).test_client()
     big = variant(padding="x" * 4000)
     for answer in (
         client.post(URL, data=json.dumps(big), content_type="application/json"),
@@ -222,11 +244,11 @@ def test_bad_json_inside_form_is_400(client: FlaskClient, runtime: Runtime) -> N
 
 # -- duplicates ------------------------------------------------------------------------
 
-def test_identical_body_within_window_is_a_duplicate(make_runtime: Callable[..., Runtime]
-                                                     ) -> None:
+def test_identical_body_within_window_is_a_duplicate(make_runtime: Callable[..., Runtime],
+                                                     entry: str) -> None:
     clock = ManualClock()
     runtime = make_runtime(clock=clock, dedup_window=600)
-    client = create_app(runtime=runtime).test_client()
+    client = make_app(runtime, entry).test_client()
     first = client.post(URL, json=SAMPLE_WEBHOOK)
     clock.advance(599)
     second = client.post(URL, json=SAMPLE_WEBHOOK)

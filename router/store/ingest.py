@@ -8,15 +8,15 @@ statement construction and cache-key hashing on every request (~4x faster).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Dialect, bindparam, insert, select, update
+from sqlalchemy import Dialect, bindparam, delete, insert, select, update
 from sqlalchemy.sql import ClauseElement
 
+from router import jsontext
 from router.payload import ParsedAlert
 from router.store.db import Database
 from router.store.dialect import upsert
@@ -52,24 +52,25 @@ class _Compiled:
 
 @dataclass(frozen=True)
 class _Statements:
+    insert_alert: _Compiled
     claim_key: _Compiled
+    insert_entry: _Compiled
+    drop_alert: _Compiled
     original: _Compiled
     count_duplicate: _Compiled
-    insert_alert: _Compiled
-    link_key: _Compiled
-    insert_entry: _Compiled
 
 
 def _build(dialect_name: str, dialect: Dialect) -> _Statements:
-    # Claim the content key first. The conditional upsert is a single-row decision
-    # under the key's lock, so two identical webhooks racing on two web workers
-    # cannot both be accepted: the loser gets no row back.
+    # The content key is claimed for the new alert in one conditional upsert: a
+    # single-row decision under the key's lock, so two identical webhooks racing on
+    # two web workers cannot both be accepted (the loser gets no row back, after
+    # the winner commits on PostgreSQL).
     claim = (
         upsert(dialect_name, dedup)
-        .values(key=bindparam("key"), alert_id=None, seen_at=bindparam("now"))
+        .values(key=bindparam("key"), alert_id=bindparam("alert_id"), seen_at=bindparam("now"))
         .on_conflict_do_update(
             index_elements=[dedup.c.key],
-            set_={"alert_id": None, "seen_at": bindparam("now2")},
+            set_={"alert_id": bindparam("alert_id2"), "seen_at": bindparam("now2")},
             where=dedup.c.seen_at <= bindparam("cutoff"),
         )
         .returning(dedup.c.key)
@@ -77,22 +78,20 @@ def _build(dialect_name: str, dialect: Dialect) -> _Statements:
     columns = ("received_at", "license", "user_email", "label", "status", "camera_count",
                "content_type", "body_sha256", "raw_body", "payload", "duplicates", "source")
     return _Statements(
+        insert_alert=_Compiled.of(
+            insert(alerts).values({c: bindparam(c) for c in columns}).returning(alerts.c.id),
+            dialect),
         claim_key=_Compiled.of(claim, dialect),
+        insert_entry=_Compiled.of(
+            insert(inbox).values(alert_id=bindparam("alert_id"), state="pending",
+                                 available_at=bindparam("now"), claims=0,
+                                 created_at=bindparam("now")), dialect),
+        drop_alert=_Compiled.of(delete(alerts).where(alerts.c.id == bindparam("id")), dialect),
         original=_Compiled.of(
             select(dedup.c.alert_id).where(dedup.c.key == bindparam("key")), dialect),
         count_duplicate=_Compiled.of(
             update(alerts).where(alerts.c.id == bindparam("id"))
             .values(duplicates=alerts.c.duplicates + 1), dialect),
-        insert_alert=_Compiled.of(
-            insert(alerts).values({c: bindparam(c) for c in columns}).returning(alerts.c.id),
-            dialect),
-        link_key=_Compiled.of(
-            update(dedup).where(dedup.c.key == bindparam("key"))
-            .values(alert_id=bindparam("alert_id")), dialect),
-        insert_entry=_Compiled.of(
-            insert(inbox).values(alert_id=bindparam("alert_id"), state="pending",
-                                 available_at=bindparam("now"), claims=0,
-                                 created_at=bindparam("now")), dialect),
     )
 
 
@@ -119,23 +118,25 @@ def accept_alert(
         "received_at": now, "license": alert.license, "user_email": alert.user,
         "label": alert.label, "status": alert.status, "camera_count": alert.camera_count,
         "content_type": content_type, "body_sha256": body_sha256, "raw_body": raw_body,
-        "payload": json.dumps(alert.normalised, ensure_ascii=False), "duplicates": 0,
+        "payload": jsontext.dumps(alert.normalised), "duplicates": 0,
         "source": source,
     }
     key = alert.dedup_key
     with db.write_cursor() as cur:
-        cur.execute(s.claim_key.sql, s.claim_key.params(
-            {"key": key, "now": now, "now2": now, "cutoff": now - dedup_window}))
+        # New content is the common case: insert first, then claim the key for it
+        # (three statements); a duplicate takes the insert back.
+        cur.execute(s.insert_alert.sql, s.insert_alert.params(row))
+        alert_id = int(_one(cur))
+        claim = {"key": key, "alert_id": alert_id, "alert_id2": alert_id, "now": now,
+                 "now2": now, "cutoff": now - dedup_window}
+        cur.execute(s.claim_key.sql, s.claim_key.params(claim))
         if cur.fetchone() is None:
+            cur.execute(s.drop_alert.sql, s.drop_alert.params({"id": alert_id}))
             cur.execute(s.original.sql, s.original.params({"key": key}))
             original = int(_one(cur))
             cur.execute(s.count_duplicate.sql, s.count_duplicate.params({"id": original}))
             return Accepted(alert_id=original, duplicate=True)
-        cur.execute(s.insert_alert.sql, s.insert_alert.params(row))
-        alert_id = int(_one(cur))
-        link = {"key": key, "alert_id": alert_id, "now": now}
-        cur.execute(s.link_key.sql, s.link_key.params(link))
-        cur.execute(s.insert_entry.sql, s.insert_entry.params(link))
+        cur.execute(s.insert_entry.sql, s.insert_entry.params({"alert_id": alert_id, "now": now}))
         return Accepted(alert_id=alert_id, duplicate=False)
 
 

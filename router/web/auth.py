@@ -13,12 +13,17 @@ def _equal(given: str | None, secret: str) -> bool:
     return hmac.compare_digest(given.encode(), secret.encode())
 
 
-def webhook_token_ok(request: Request, path_token: str | None, secret: str | None) -> bool:
-    """Accept ``Authorization: Token|Bearer``, ``X-Router-Token`` or the URL path segment."""
+def webhook_token_ok(secret: str | None, *, path_token: str | None,
+                     header_token: str | None, authorization: str | None) -> bool:
+    """Accept ``Authorization: Token|Bearer``, ``X-Router-Token`` or the URL path segment.
+
+    Takes header values rather than a request, for the Flask view and the WSGI
+    webhook lane alike.
+    """
     if secret is None:
         return True
-    candidates = [path_token, request.headers.get("X-Router-Token")]
-    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    candidates = [path_token, header_token]
+    scheme, _, value = (authorization or "").partition(" ")
     if scheme.lower() in ("token", "bearer"):
         candidates.append(value.strip())
     # Evaluate every candidate so timing does not reveal which one was tried.

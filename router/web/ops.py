@@ -18,7 +18,7 @@ from router.errors import StoreError
 from router.rules.models import Route
 from router.runtime import Runtime
 from router.store.migrate import ensure_current
-from router.web import requestlog
+from router.web import errors, requestlog
 from router.web.api import require_admin
 from router.web.errors import error_response
 
@@ -34,9 +34,7 @@ def _install_hooks(state: BlueprintSetupState) -> None:
 @bp.app_errorhandler(PoolTimeout)
 def store_unavailable(_exc: Exception) -> tuple[Response, int]:
     """The database is down or saturated: nothing was stored, so the sender should retry."""
-    response, status = error_response(503, "store unavailable: nothing was stored; retry later")
-    response.headers["Retry-After"] = "5"
-    return response, status
+    return errors.store_unavailable().flask()
 
 
 @bp.get("/metrics")

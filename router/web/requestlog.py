@@ -4,14 +4,18 @@ The id comes from ``X-Request-ID`` when the caller (a proxy, VisionAlert) sends 
 sane one, else it is generated; it is bound to every line logged while the
 request runs and returned in the response. The line names the URL rule, never
 the raw path, because a path may carry the webhook token.
+
+The helpers below take plain values, not Flask's request, so the webhook lane
+(:mod:`router.web.webhook_lane`), which answers without Flask, logs and counts
+exactly as the hooks do.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
-import uuid
 
 from flask import Response, g, request
 from flask.sansio.app import App
@@ -33,40 +37,53 @@ def install(app: App) -> None:
     app.teardown_request(_clear)
 
 
-def request_id() -> str:
-    offered = request.headers.get(HEADER, "")
-    return offered if _SANE_ID.fullmatch(offered) else uuid.uuid4().hex
+def request_id(offered: str | None) -> str:
+    """The caller's id when it is sane, else a new random one (32 hex digits)."""
+    if offered and _SANE_ID.fullmatch(offered):
+        return offered
+    return os.urandom(16).hex()
 
 
-def _start() -> None:
-    g.request_started = time.perf_counter()
-    g.request_id = request_id()
-    logs.new_context(request_id=g.request_id)
-
-
-def _finish(response: Response) -> Response:
-    rid = g.get("request_id") or request_id()
-    response.headers[HEADER] = rid
-    if request.endpoint in WEBHOOK_ENDPOINTS:
-        _count_webhook(response.status_code)
-    started = g.get("request_started")
-    log.log(logging.WARNING if response.status_code >= 500 else logging.INFO, "request", extra={
+def log_request(rid: str, method: str, route: str | None, status: int, started: float | None,
+                size: int | None, remote: str | None) -> None:
+    """The one line per request (``started`` is a ``time.perf_counter()`` reading)."""
+    level = logging.WARNING if status >= 500 else logging.INFO
+    if not log.isEnabledFor(level):
+        return
+    log.log(level, "request", extra={
         "request_id": rid,
-        "method": request.method,
-        "route": request.url_rule.rule if request.url_rule is not None else None,
-        "status": response.status_code,
+        "method": method,
+        "route": route,
+        "status": status,
         "duration_ms": round((time.perf_counter() - started) * 1000, 2) if started else None,
-        "bytes": response.calculate_content_length(),
-        "remote": request.remote_addr,
+        "bytes": size,
+        "remote": remote,
     })
-    return response
 
 
-def _count_webhook(status: int) -> None:
+def count_webhook(status: int) -> None:
     metrics.webhook_received()
     if status >= 400:
         default = "server_error" if status >= 500 else "other"
         metrics.webhook_rejected(_REJECT_BY_STATUS.get(status, default))
+
+
+def _start() -> None:
+    g.request_started = time.perf_counter()
+    g.request_id = request_id(request.headers.get(HEADER))
+    logs.new_context(request_id=g.request_id)
+
+
+def _finish(response: Response) -> Response:
+    rid = g.get("request_id") or request_id(request.headers.get(HEADER))
+    response.headers[HEADER] = rid
+    if request.endpoint in WEBHOOK_ENDPOINTS:
+        count_webhook(response.status_code)
+    log_request(rid, request.method,
+                request.url_rule.rule if request.url_rule is not None else None,
+                response.status_code, g.get("request_started"),
+                response.calculate_content_length(), request.remote_addr)
+    return response
 
 
 def _clear(_exc: BaseException | None) -> None:

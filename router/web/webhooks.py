@@ -2,70 +2,85 @@
 
 VisionAlert removes a hook that keeps failing, so this path does the least that
 makes an alert durable and leaves everything else to the worker.
+
+Two entry points share every decision here: the WSGI lane
+(:mod:`router.web.webhook_lane`) answers JSON posts without Flask's per-request
+machinery, and the Flask view below answers the rest (form bodies, chunked or
+oversized bodies). Both call :func:`authorised` and then :func:`accept`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, request
 
 from router import logs, metrics
 from router.errors import PayloadError
-from router.payload import ParsedAlert, decode_json, parse_payload
+from router.payload import decode_json, parse_payload
 from router.runtime import Runtime
 from router.store.ingest import accept_alert
 from router.web.auth import webhook_token_ok
-from router.web.errors import error_response
+from router.web.errors import Reply, error_body
 
 log = logging.getLogger(__name__)
 bp = Blueprint("webhooks", __name__)
 
-_FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
+PATH = "/webhooks/visionalert"
+FORM_TYPES = frozenset({"multipart/form-data", "application/x-www-form-urlencoded"})
+UNAUTHORIZED = Reply(401, error_body(
+    "missing or wrong webhook token: send it as 'Authorization: Token <secret>', "
+    "'X-Router-Token' or in the URL path"))
 
 
-@bp.post("/webhooks/visionalert")
-@bp.post("/webhooks/visionalert/<token>")
-def receive(token: str | None = None) -> tuple[Response, int]:
-    rt: Runtime = current_app.extensions["router"]
+def authorised(rt: Runtime, *, path_token: str | None, header_token: str | None,
+               authorization: str | None) -> bool:
     secret = rt.settings.webhook_token
-    if not webhook_token_ok(request, token, secret.get_secret_value() if secret else None):
-        return error_response(
-            401,
-            "missing or wrong webhook token: send it as 'Authorization: Token <secret>', "
-            "'X-Router-Token' or in the URL path",
-        )
-    raw = request.get_data(cache=True)
+    return webhook_token_ok(secret.get_secret_value() if secret else None,
+                            path_token=path_token, header_token=header_token,
+                            authorization=authorization)
+
+
+def accept(rt: Runtime, raw: bytes, content_type: str,
+           json_source: Callable[[], bytes | str]) -> Reply:
+    """Parse the webhook JSON (``json_source()``: the body, or a form's ``json`` field)
+    and store it with ``raw`` in one transaction; the reply to send."""
     try:
-        parsed = _parse(raw)
+        parsed = parse_payload(decode_json(json_source()))
     except PayloadError as exc:
         logs.bind(rejected=str(exc), field=exc.field)  # goes on the request's log line
-        return error_response(exc.status_code, str(exc), field=exc.field)
+        return Reply(exc.status_code, error_body(str(exc), field=exc.field))
     accepted = accept_alert(
         rt.db,
         parsed,
         raw_body=raw,
-        content_type=request.mimetype or "application/octet-stream",
+        content_type=content_type,
         now=rt.clock.now(),
         dedup_window=rt.settings.dedup_window,
         body_sha256=hashlib.sha256(raw).hexdigest(),
     )
     logs.bind(alert_id=accepted.alert_id, license=parsed.license,
               cameras=parsed.camera_count, duplicate=accepted.duplicate)
-    if accepted.duplicate:
-        metrics.webhook_duplicate()
     body: dict[str, Any] = {"status": "accepted", "alert_id": accepted.alert_id}
     if accepted.duplicate:
+        metrics.webhook_duplicate()
         body["duplicate"] = True
-    return jsonify(body), 200
+    return Reply(200, body)
 
 
-def _parse(raw: bytes) -> ParsedAlert:
-    if request.mimetype in _FORM_TYPES:
-        return parse_payload(decode_json(_form_json()))
-    return parse_payload(decode_json(raw))
+@bp.post(PATH)
+@bp.post(f"{PATH}/<token>")
+def receive(token: str | None = None) -> tuple[Response, int]:
+    rt: Runtime = current_app.extensions["router"]
+    if not authorised(rt, path_token=token, header_token=request.headers.get("X-Router-Token"),
+                      authorization=request.headers.get("Authorization")):
+        return UNAUTHORIZED.flask()
+    raw = request.get_data(cache=True)  # 413 past MAX_CONTENT_LENGTH
+    source = _form_json if request.mimetype in FORM_TYPES else (lambda: raw)
+    return accept(rt, raw, request.mimetype or "application/octet-stream", source).flask()
 
 
 def _form_json() -> bytes | str:
