@@ -22,7 +22,7 @@ from router.pipeline.worker import Worker
 from router.runtime import Runtime
 from router.simulator import SimulatorConfig, SimulatorServer
 from router.simulator.jpeg import camera_frame
-from router.store.schema import camera_events, deliveries, inbox
+from router.store.schema import alerts, camera_events, deliveries
 from router.upstream import build_upstream, use_upstream
 from tests.simulator.wiring import (
     FakeSleep,
@@ -133,11 +133,11 @@ def test_failing_upstream_delivers_unenriched_after_the_deadline(
     assert "[C1] upstream=None enriched=False Glare" in text
     assert "note=VisionAlert API unavailable: " in text and reason in text
     with runtime.db.read() as conn:
-        entry = conn.execute(select(inbox.c.state, inbox.c.claims, inbox.c.last_error,
-                                    inbox.c.done_at)).one()
+        entry = conn.execute(select(alerts.c.inbox_state, alerts.c.claims, alerts.c.last_error,
+                                    alerts.c.done_at)).one()
         event = conn.execute(select(camera_events.c.enriched, camera_events.c.data)).one()
         sent = conn.execute(select(deliveries.c.state)).scalars().all()
-    assert entry.state == "done" and entry.claims > 1  # retried before giving up
+    assert entry.inbox_state == "done" and entry.claims > 1  # retried before giving up
     assert entry.done_at >= received + 20  # held until the deadline, not dropped
     assert reason in entry.last_error or "circuit open" in entry.last_error
     assert not event.enriched and reason in event.data["enrichment_note"]
@@ -157,5 +157,5 @@ def test_transient_failures_are_retried_and_the_alert_enriched(
 
     assert f"[C1] upstream={alert['id']} enriched=True Glare 70%" in _messages(sink)
     with runtime.db.read() as conn:
-        entry = conn.execute(select(inbox.c.claims, inbox.c.last_error)).one()
+        entry = conn.execute(select(alerts.c.claims, alerts.c.last_error)).one()
     assert entry.claims == 2 and "502" in entry.last_error

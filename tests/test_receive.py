@@ -15,7 +15,7 @@ from router.app import create_app
 from router.clock import ManualClock
 from router.runtime import Runtime
 from router.sample import SAMPLE_WEBHOOK
-from router.store.schema import alerts, dedup, inbox
+from router.store.schema import PENDING, alerts, dedup
 from router.web.webhook_lane import WebhookLane
 
 URL = "/webhooks/visionalert"
@@ -26,7 +26,7 @@ def stored(runtime: Runtime) -> tuple[int, int]:
     with runtime.db.read() as conn:
         return (
             conn.execute(select(func.count()).select_from(alerts)).scalar_one(),
-            conn.execute(select(func.count()).select_from(inbox)).scalar_one(),
+            conn.execute(select(func.count()).select_from(alerts).where(PENDING)).scalar_one(),
         )
 
 

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import func, select
 
 from router.store.db import Database
-from router.store.schema import deliveries, inbox
+from router.store.schema import alerts, deliveries
 from tests.support.fleet import Poster, delivered, serial, wait_delivered, write_rules
 from tests.support.httpsink import HttpSink
 from tests.support.process import RouterProcess, free_port
@@ -43,8 +43,8 @@ def _store_counts(url: str) -> tuple[int, int, int]:
     db = Database(url)
     try:
         with db.read() as conn:
-            pending = conn.execute(select(func.count()).select_from(inbox)
-                                   .where(inbox.c.state != "done")).scalar_one()
+            pending = conn.execute(select(func.count()).select_from(alerts)
+                                   .where(alerts.c.inbox_state != "done")).scalar_one()
             states = dict(conn.execute(select(deliveries.c.state, func.count())
                                        .group_by(deliveries.c.state)).all())
         return pending, states.get("delivered", 0), sum(states.values())

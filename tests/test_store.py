@@ -40,3 +40,32 @@ def test_postgresql_sessions_have_timeouts(postgresql_url: str) -> None:
         assert conn.execute(text("SHOW lock_timeout")).scalar() == "30s"
         assert conn.execute(text("SHOW idle_in_transaction_session_timeout")).scalar() == "1min"
     db.dispose()
+
+
+def test_0005_moves_each_inbox_entry_onto_its_alert(database_url: str) -> None:
+    db = Database(database_url)
+    upgrade(db, "0004")
+    columns = ("received_at, license, status, camera_count, content_type, body_sha256, "
+               "raw_body, payload, duplicates, source")
+    with db.write() as conn:
+        for alert_id in (1, 2):
+            conn.execute(text(f"INSERT INTO alerts (id, {columns}) VALUES (:id, 10.0, 'L', "
+                              "'offline', 1, 'application/json', 'x', :raw, '{}', 0, "
+                              "'webhook')"), {"id": alert_id, "raw": b"{}"})
+        conn.execute(text(
+            "INSERT INTO inbox (alert_id, state, available_at, lease_owner, lease_until, claims,"
+            " created_at, done_at, last_error) VALUES "
+            "(1, 'done', 10.0, NULL, NULL, 1, 10.0, 12.0, NULL), "
+            "(2, 'pending', 40.0, 'w1', 99.0, 3, 10.0, NULL, 'upstream 502')"))
+    upgrade(db)
+    with db.read() as conn:
+        rows = conn.execute(text(
+            "SELECT id, inbox_state, available_at, lease_owner, lease_until, claims, done_at, "
+            "last_error FROM alerts ORDER BY id")).all()
+        pending = conn.execute(text(
+            "SELECT id FROM alerts WHERE inbox_state = 'pending'")).scalars().all()
+    assert [tuple(r) for r in rows] == [
+        (1, "done", 10.0, None, None, 1, 12.0, None),
+        (2, "pending", 40.0, "w1", 99.0, 3, None, "upstream 502")]
+    assert pending == [2]
+    db.dispose()

@@ -14,7 +14,7 @@ from router.clock import ManualClock
 from router.pipeline.worker import Worker
 from router.runtime import Runtime
 from router.sample import SAMPLE_WEBHOOK
-from router.store.schema import attempts, decisions, deliveries, inbox, notifications
+from router.store.schema import alerts, attempts, decisions, deliveries, notifications
 from tests.support.httpsink import HttpSink
 
 
@@ -77,7 +77,7 @@ def test_routing_fans_out_to_every_matching_receiver(
                                   .order_by(decisions.c.id)).all()
             sent = conn.execute(select(decisions.c.code).where(decisions.c.outcome == "notified")
                                 .order_by(decisions.c.id)).scalars().all()
-            done = conn.execute(select(inbox.c.state)).scalars().all()
+            done = conn.execute(select(alerts.c.inbox_state)).scalars().all()
         assert [tuple(r) for r in routed] == [
             ("site-a-obstruction", "site-a"), ("obstruction", "blur-team"),
             ("obstruction", "blur-team"), ("everything-else", "noc")]

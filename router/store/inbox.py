@@ -1,5 +1,8 @@
 """The inbox: accepted alerts waiting for the worker, claimed with a lease.
 
+An entry is the alert row itself (``inbox_state`` and the lease columns), so the
+receive path writes one row; ``entry_id`` is the alert id.
+
 A claim is a lease, not a lock: a worker that dies simply stops renewing it, and
 the entry is claimed again once ``lease_until`` has passed. Completion is fenced
 by ``lease_owner`` so a worker that lost its lease cannot record twice.
@@ -13,7 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, or_, select, update
 
 from router.store.db import Database
-from router.store.schema import alerts, inbox
+from router.store.schema import PENDING, alerts
 
 
 class LeaseLost(Exception):
@@ -34,13 +37,13 @@ def claim_inbox(db: Database, *, owner: str, now: float, lease: float,
     with db.write() as conn:
         ids = list(
             conn.execute(
-                select(inbox.c.id)
+                select(alerts.c.id)
                 .where(
-                    inbox.c.state == "pending",
-                    inbox.c.available_at <= now,
-                    or_(inbox.c.lease_until.is_(None), inbox.c.lease_until < now),
+                    PENDING,
+                    alerts.c.available_at <= now,
+                    or_(alerts.c.lease_until.is_(None), alerts.c.lease_until < now),
                 )
-                .order_by(inbox.c.id)
+                .order_by(alerts.c.id)
                 .limit(limit)
                 .with_for_update(skip_locked=True)
             ).scalars()
@@ -48,27 +51,24 @@ def claim_inbox(db: Database, *, owner: str, now: float, lease: float,
         if not ids:
             return []
         conn.execute(
-            update(inbox)
-            .where(inbox.c.id.in_(ids))
-            .values(lease_owner=owner, lease_until=now + lease, claims=inbox.c.claims + 1)
+            update(alerts)
+            .where(alerts.c.id.in_(ids))
+            .values(lease_owner=owner, lease_until=now + lease, claims=alerts.c.claims + 1)
         )
         rows = conn.execute(
-            select(inbox.c.id, inbox.c.alert_id, inbox.c.claims, alerts.c.received_at,
-                   alerts.c.payload)
-            .join(alerts, alerts.c.id == inbox.c.alert_id)
-            .where(inbox.c.id.in_(ids))
-            .order_by(inbox.c.id)
+            select(alerts.c.id, alerts.c.claims, alerts.c.received_at, alerts.c.payload)
+            .where(alerts.c.id.in_(ids))
+            .order_by(alerts.c.id)
         ).all()
-    return [InboxClaim(r.id, r.alert_id, r.claims, r.received_at, r.payload) for r in rows]
+    return [InboxClaim(r.id, r.id, r.claims, r.received_at, r.payload) for r in rows]
 
 
 def finish_entry(conn: Connection, claim: InboxClaim, *, owner: str, now: float) -> None:
     """Mark the entry done inside the caller's transaction, or raise LeaseLost."""
     result = conn.execute(
-        update(inbox)
-        .where(inbox.c.id == claim.entry_id, inbox.c.state == "pending",
-               inbox.c.lease_owner == owner)
-        .values(state="done", done_at=now, lease_owner=None, lease_until=None)
+        update(alerts)
+        .where(alerts.c.id == claim.entry_id, PENDING, alerts.c.lease_owner == owner)
+        .values(inbox_state="done", done_at=now, lease_owner=None, lease_until=None)
     )
     if result.rowcount != 1:
         raise LeaseLost(f"inbox entry {claim.entry_id} is no longer leased to {owner}")
@@ -79,8 +79,8 @@ def release_entry(db: Database, claim: InboxClaim, *, owner: str, now: float, de
     """Give the entry back for a later try (after ``delay`` seconds), keeping the reason."""
     with db.write() as conn:
         conn.execute(
-            update(inbox)
-            .where(inbox.c.id == claim.entry_id, inbox.c.lease_owner == owner)
+            update(alerts)
+            .where(alerts.c.id == claim.entry_id, alerts.c.lease_owner == owner)
             .values(lease_owner=None, lease_until=None, available_at=now + delay,
                     last_error=error)
         )
@@ -90,8 +90,8 @@ def release_owned(db: Database, *, owner: str) -> int:
     """On shutdown: hand back every entry this worker still holds."""
     with db.write() as conn:
         result = conn.execute(
-            update(inbox)
-            .where(inbox.c.lease_owner == owner, inbox.c.state == "pending")
+            update(alerts)
+            .where(alerts.c.lease_owner == owner, PENDING)
             .values(lease_owner=None, lease_until=None)
         )
         return result.rowcount

@@ -1,4 +1,5 @@
-"""The receive path's only write: alert row + inbox entry, in one transaction.
+"""The receive path's only write: the alert row (which is also its inbox entry) and its
+dedup key, in one transaction.
 
 This is the hottest code in the service (every webhook, while VisionAlert waits),
 so its statements are built and compiled by SQLAlchemy once per dialect and then
@@ -20,7 +21,7 @@ from router import jsontext
 from router.payload import ParsedAlert
 from router.store.db import Database
 from router.store.dialect import upsert
-from router.store.schema import alerts, dedup, inbox
+from router.store.schema import alerts, dedup
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,6 @@ class _Compiled:
 class _Statements:
     insert_alert: _Compiled
     claim_key: _Compiled
-    insert_entry: _Compiled
     drop_alert: _Compiled
     original: _Compiled
     count_duplicate: _Compiled
@@ -76,16 +76,13 @@ def _build(dialect_name: str, dialect: Dialect) -> _Statements:
         .returning(dedup.c.key)
     )
     columns = ("received_at", "license", "user_email", "label", "status", "camera_count",
-               "content_type", "body_sha256", "raw_body", "payload", "duplicates", "source")
+               "content_type", "body_sha256", "raw_body", "payload", "duplicates", "source",
+               "inbox_state", "available_at", "claims")
     return _Statements(
         insert_alert=_Compiled.of(
             insert(alerts).values({c: bindparam(c) for c in columns}).returning(alerts.c.id),
             dialect),
         claim_key=_Compiled.of(claim, dialect),
-        insert_entry=_Compiled.of(
-            insert(inbox).values(alert_id=bindparam("alert_id"), state="pending",
-                                 available_at=bindparam("now"), claims=0,
-                                 created_at=bindparam("now")), dialect),
         drop_alert=_Compiled.of(delete(alerts).where(alerts.c.id == bindparam("id")), dialect),
         original=_Compiled.of(
             select(dedup.c.alert_id).where(dedup.c.key == bindparam("key")), dialect),
@@ -119,12 +116,12 @@ def accept_alert(
         "label": alert.label, "status": alert.status, "camera_count": alert.camera_count,
         "content_type": content_type, "body_sha256": body_sha256, "raw_body": raw_body,
         "payload": jsontext.dumps(alert.normalised), "duplicates": 0,
-        "source": source,
+        "source": source, "inbox_state": "pending", "available_at": now, "claims": 0,
     }
     key = alert.dedup_key
     with db.write_cursor() as cur:
         # New content is the common case: insert first, then claim the key for it
-        # (three statements); a duplicate takes the insert back.
+        # (two statements); a duplicate takes the insert back.
         cur.execute(s.insert_alert.sql, s.insert_alert.params(row))
         alert_id = int(_one(cur))
         claim = {"key": key, "alert_id": alert_id, "alert_id2": alert_id, "now": now,
@@ -136,7 +133,6 @@ def accept_alert(
             original = int(_one(cur))
             cur.execute(s.count_duplicate.sql, s.count_duplicate.params({"id": original}))
             return Accepted(alert_id=original, duplicate=True)
-        cur.execute(s.insert_entry.sql, s.insert_entry.params({"alert_id": alert_id, "now": now}))
         return Accepted(alert_id=alert_id, duplicate=False)
 
 

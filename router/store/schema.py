@@ -48,7 +48,21 @@ alerts = Table(
     Column("payload", JSON, nullable=False),
     Column("duplicates", Integer, nullable=False, default=0),
     Column("source", String(20), nullable=False, default="webhook"),
+    # The alert is also the worker's inbox entry, claimed with a lease: "pending"
+    # until its camera events join their groups, then "done". On the alert row
+    # itself, so that receiving a webhook writes one row and no second table.
+    Column("inbox_state", String(20), nullable=False, server_default="done"),
+    Column("available_at", Float, nullable=True),
+    Column("lease_owner", String(100), nullable=True),
+    Column("lease_until", Float, nullable=True),
+    Column("claims", Integer, nullable=False, server_default="0"),
+    Column("done_at", Float, nullable=True),
+    Column("last_error", Text, nullable=True),
 )
+# Only pending alerts are in it: the worker's claim query reads it in id order,
+# and it stays as small as the backlog.
+PENDING = alerts.c.inbox_state == "pending"
+Index("ix_alerts_pending", alerts.c.id, sqlite_where=PENDING, postgresql_where=PENDING)
 Index("ix_alerts_received_at", alerts.c.received_at)
 Index("ix_alerts_license_received_at", alerts.c.license, alerts.c.received_at)
 
@@ -58,30 +72,12 @@ dedup = Table(
     "dedup",
     metadata,
     Column("key", String(64), primary_key=True),
-    # Nullable: the key is claimed first, then the alert row is written and linked.
+    # Nullable: versions before 0005 claimed the key before writing the alert row.
     Column("alert_id", Integer, ForeignKey("alerts.id", ondelete="CASCADE"), nullable=True),
     Column("seen_at", Float, nullable=False),
     # The text key is the row's identity: no separate rowid b-tree to write per webhook.
     sqlite_with_rowid=False,
 )
-
-# Work queue for the worker: one entry per alert, claimed with a lease.
-inbox = Table(
-    "inbox",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("alert_id", Integer, ForeignKey("alerts.id", ondelete="CASCADE"), nullable=False),
-    Column("state", String(20), nullable=False),
-    Column("available_at", Float, nullable=False),
-    Column("lease_owner", String(100), nullable=True),
-    Column("lease_until", Float, nullable=True),
-    Column("claims", Integer, nullable=False, default=0),
-    Column("created_at", Float, nullable=False),
-    Column("done_at", Float, nullable=True),
-    Column("last_error", Text, nullable=True),
-    UniqueConstraint("alert_id"),
-)
-Index("ix_inbox_state_available_at", inbox.c.state, inbox.c.available_at)
 
 camera_events = Table(
     "camera_events",

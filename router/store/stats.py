@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from router.store.db import Database
-from router.store.schema import deliveries, inbox
+from router.store.schema import PENDING, alerts, deliveries
 
 
 @dataclass(frozen=True)
@@ -21,7 +21,7 @@ class QueueStats:
 def queue_stats(db: Database) -> QueueStats:
     with db.read() as conn:
         pending, oldest = conn.execute(
-            select(func.count(), func.min(inbox.c.created_at)).where(inbox.c.state == "pending")
+            select(func.count(), func.min(alerts.c.received_at)).where(PENDING)
         ).one()
         by_state: dict[str, int] = {
             state: count

@@ -33,7 +33,14 @@ from sqlalchemy import (
 
 from router.model import label_key
 from router.store import tables_lifecycle
-from router.store.schema import alerts, attempts, camera_events, decisions, deliveries, inbox
+from router.store.schema import (
+    PENDING,
+    alerts,
+    attempts,
+    camera_events,
+    decisions,
+    deliveries,
+)
 from router.store.schema import notifications as notes
 
 BATCH = 200
@@ -41,6 +48,7 @@ SCAN_LIMIT = 5000
 Key = tuple[float, int]
 # Internal bookkeeping that is no business of a reader.
 _HIDDEN = frozenset({"lease_owner", "lease_until", "raw_body", "body_sha256", "target_key"})
+_INBOX_COLUMNS = frozenset({"inbox_state", "available_at", "claims", "done_at", "last_error"})
 
 
 @dataclass(frozen=True)
@@ -191,8 +199,7 @@ def list_alerts(conn: Connection, flt: AlertFilter, window: Window) -> Page:
     query = select(alerts.c.id, alerts.c.received_at.label("ts"), alerts.c.license,
                    alerts.c.label, alerts.c.status, alerts.c.camera_count,
                    alerts.c.duplicates, alerts.c.source, alerts.c.payload,
-                   inbox.c.state.label("inbox_state")
-                   ).outerjoin(inbox, inbox.c.alert_id == alerts.c.id).where(*_alert_where(flt))
+                   alerts.c.inbox_state).where(*_alert_where(flt))
     page = scan(conn, query, alerts.c.received_at, alerts.c.id, window, _exact(flt))
     states = _delivery_states(conn, [r["id"] for r in page.rows])
     page.rows = [_summary(r, states.get(r["id"], {})) for r in page.rows]
@@ -253,10 +260,12 @@ def alert_detail(conn: Connection, alert_id: int) -> dict[str, Any] | None:
     row = conn.execute(select(alerts).where(alerts.c.id == alert_id)).first()
     if row is None:
         return None
-    detail = _public(row)
+    detail = {k: v for k, v in _public(row).items() if k not in _INBOX_COLUMNS}
     detail["raw_body"] = bytes(row.raw_body).decode("utf-8", errors="replace")
-    entry = conn.execute(select(inbox).where(inbox.c.alert_id == alert_id)).first()
-    detail["inbox"] = _public(entry) if entry is not None else None
+    # The alert row is its own inbox entry; shown apart, as what the worker did with it.
+    detail["inbox"] = {"state": row.inbox_state, "claims": row.claims,
+                       "created_at": row.received_at, "available_at": row.available_at,
+                       "done_at": row.done_at, "last_error": row.last_error}
     detail["camera_events"] = _events(conn, alert_id)
     detail["notifications"] = _notifications(conn, alert_id)
     return detail
@@ -417,8 +426,8 @@ def _trouble_from_events(conn: Connection, limit: int) -> dict[str, Any]:
 
 
 def _inbox(conn: Connection, now: float) -> dict[str, Any]:
-    depth, oldest = conn.execute(select(func.count(), func.min(inbox.c.created_at))
-                                 .where(inbox.c.state == "pending")).one()
+    depth, oldest = conn.execute(select(func.count(), func.min(alerts.c.received_at))
+                                 .where(PENDING)).one()
     return {"depth": depth, "oldest_age": None if oldest is None else max(0.0, now - oldest)}
 
 

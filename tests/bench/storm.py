@@ -71,7 +71,8 @@ def _post(port: int, body: dict[str, object]) -> None:
 
 def _pending(db: Path) -> tuple[int, int, int]:
     with sqlite3.connect(db, timeout=30) as conn:
-        inbox = conn.execute("SELECT COUNT(*) FROM inbox WHERE state = 'pending'").fetchone()[0]
+        inbox = conn.execute(
+            "SELECT COUNT(*) FROM alerts WHERE inbox_state = 'pending'").fetchone()[0]
         items = conn.execute(
             "SELECT COUNT(*) FROM group_items WHERE state = 'pending'").fetchone()[0]
         sends = conn.execute(

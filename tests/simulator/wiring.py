@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from router.clock import ManualClock
 from router.runtime import Runtime
 from router.simulator import SimulatorServer
-from router.store.schema import camera_events, inbox
+from router.store.schema import PENDING, alerts, camera_events
 
 if TYPE_CHECKING:
     from router.pipeline.worker import Worker
@@ -81,8 +81,8 @@ def log_rules(path: Path, sink_url: str, body: str | None = None) -> None:
 
 def pending(runtime: Runtime) -> int:
     with runtime.db.read() as conn:
-        return int(conn.execute(select(func.count()).select_from(inbox)
-                                .where(inbox.c.state == "pending")).scalar_one())
+        return int(conn.execute(select(func.count()).select_from(alerts)
+                                .where(PENDING)).scalar_one())
 
 
 def enriched_count(runtime: Runtime) -> tuple[int, int]:
