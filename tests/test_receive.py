@@ -11,12 +11,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from router.app import create_app
 from router.clock import ManualClock
 from router.runtime import Runtime
 from router.sample import SAMPLE_WEBHOOK
 from router.store.schema import PENDING, alerts, dedup
-from router.web.webhook_lane import WebhookLane
+from tests.support.entry import ENTRIES, make_app
 
 URL = "/webhooks/visionalert"
 SECRET = "s3cret-webhook-token"
@@ -35,19 +34,10 @@ def payload_of(runtime: Runtime, alert_id: int) -> dict[str, Any]:
         return conn.execute(select(alerts.c.payload).where(alerts.c.id == alert_id)).scalar_one()
 
 
-@pytest.fixture(params=["lane", "flask"])
+@pytest.fixture(params=ENTRIES)
 def entry(request: pytest.FixtureRequest) -> str:
-    """Every test here runs through both entry points: the WSGI webhook lane, and the
-    Flask view alone (which answers what the lane hands over)."""
+    """Every test here runs through both entry points (tests/support/entry.py)."""
     return str(request.param)
-
-
-def make_app(runtime: Runtime, entry: str) -> Flask:
-    app = create_app(runtime=runtime)
-    assert isinstance(app.wsgi_app, WebhookLane)
-    if entry == "flask":
-        app.wsgi_app = app.wsgi_app.inner  # type: ignore[method-assign]
-    return app
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from router.sample import SAMPLE_WEBHOOK
 from router.store.schema import alerts
 from router.web import webhooks
 from router.web.webhook_lane import WebhookLane
+from tests.support.entry import ENTRIES, make_app
 from tests.test_metrics import scrape, value
 
 URL = "/webhooks/visionalert"
@@ -101,13 +102,11 @@ def _broken_store(*_args: Any, **_kwargs: Any) -> Any:
     raise OperationalError("INSERT INTO alerts", {}, Exception("database is locked"))
 
 
-@pytest.mark.parametrize("entry", ["lane", "flask"])
+@pytest.mark.parametrize("entry", ENTRIES)
 def test_a_store_outage_is_503_with_retry_after_on_both_paths(
         runtime: Runtime, monkeypatch: pytest.MonkeyPatch, entry: str) -> None:
     monkeypatch.setattr(webhooks, "accept_alert", _broken_store)
-    app = create_app(runtime=runtime)
-    if entry == "flask":
-        app.wsgi_app = app.wsgi_app.inner  # type: ignore[attr-defined, method-assign]
+    app = make_app(runtime, entry)
     answer = app.test_client().post(URL, json=SAMPLE_WEBHOOK)
     assert answer.status_code == 503
     assert answer.headers["Retry-After"] == "5"
@@ -115,7 +114,7 @@ def test_a_store_outage_is_503_with_retry_after_on_both_paths(
                            "detail": {}}
 
 
-@pytest.mark.parametrize("entry", ["lane", "flask"])
+@pytest.mark.parametrize("entry", ENTRIES)
 def test_an_unexpected_error_is_a_logged_json_500_on_both_paths(
         runtime: Runtime, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
         entry: str) -> None:
@@ -123,9 +122,7 @@ def test_an_unexpected_error_is_a_logged_json_500_on_both_paths(
         raise RuntimeError("boom")
 
     monkeypatch.setattr(webhooks, "accept_alert", boom)
-    app = create_app(runtime=runtime)
-    if entry == "flask":
-        app.wsgi_app = app.wsgi_app.inner  # type: ignore[attr-defined, method-assign]
+    app = make_app(runtime, entry)
     with caplog.at_level(logging.ERROR):
         answer = app.test_client().post(URL, json=SAMPLE_WEBHOOK)
     assert answer.status_code == 500
@@ -138,14 +135,12 @@ def _lines(stream: io.StringIO) -> list[dict[str, Any]]:
     return [json.loads(line) for line in stream.getvalue().splitlines()]
 
 
-@pytest.mark.parametrize("entry", ["lane", "flask"])
+@pytest.mark.parametrize("entry", ENTRIES)
 def test_log_line_and_counters_match_the_flask_hooks(runtime: Runtime, entry: str) -> None:
     stream = io.StringIO()
     logs.configure("json", "INFO")
     logging.getLogger().handlers[0].setStream(stream)  # type: ignore[attr-defined]
-    app = create_app(runtime=runtime)
-    if entry == "flask":
-        app.wsgi_app = app.wsgi_app.inner  # type: ignore[attr-defined, method-assign]
+    app = make_app(runtime, entry)
     client = app.test_client()
     before = scrape(client)
     ok = client.post(f"{URL}/tok-123", json=SAMPLE_WEBHOOK, headers={"X-Request-ID": "r-1"})
