@@ -25,9 +25,9 @@ from router.store import leases
 from router.store.db import Database
 from router.store.deliveries import AttemptRecord, Outcome
 from router.store.inbox import InboxClaim, LeaseLost
-from router.store.ingest import Accepted, accept_alert
+from router.store.ingest import Accepted, accept_alert, prune_dedup
 from router.store.routing import NewNotification, Target, insert_notification, record_routing
-from router.store.schema import PENDING, alerts, deliveries
+from router.store.schema import PENDING, alerts, dedup, deliveries
 from router.store.stats import queue_stats
 
 T = TypeVar("T")
@@ -223,3 +223,15 @@ def test_one_holder_of_a_singleton_lease(store: Database) -> None:
     assert leases.acquire(store, "poller", owner="late", now=40.5, ttl=30)  # expired
     leases.release(store, "poller", owner="late")
     assert leases.holder(store, "poller", now=41.0) is None
+
+
+def test_expired_dedup_keys_are_pruned_in_batches(store: Database) -> None:
+    for i in range(5):
+        _accept(store, f"OLD{i}", now=100.0)
+    _accept(store, "FRESH", now=300.0)
+    # Window 600 at t=800: keys seen before t=200 can no longer make a duplicate.
+    assert prune_dedup(store, now=800.0, dedup_window=600, batch=2) == 5
+    with store.read() as conn:
+        assert conn.execute(select(dedup.c.seen_at)).scalars().all() == [300.0]
+    assert not _accept(store, "OLD0", now=800.0).duplicate  # a new alert, as before
+    assert _accept(store, "FRESH", now=800.0).duplicate

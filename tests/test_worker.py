@@ -11,10 +11,10 @@ from sqlalchemy import select
 
 from router.app import create_app
 from router.clock import ManualClock
-from router.pipeline.worker import Worker
+from router.pipeline.worker import HOUSEKEEPING_SECONDS, Worker
 from router.runtime import Runtime
 from router.sample import SAMPLE_WEBHOOK
-from router.store.schema import alerts, attempts, decisions, deliveries, notifications
+from router.store.schema import alerts, attempts, decisions, dedup, deliveries, notifications
 from tests.support.httpsink import HttpSink
 
 
@@ -177,3 +177,26 @@ def test_always_failing_target_becomes_dead_after_max_attempts(
         assert len(sink.requests) == 3
         with runtime.db.read() as conn:
             assert conn.execute(select(deliveries.c.state)).scalar_one() == "dead"
+
+
+def test_the_worker_forgets_dedup_keys_past_the_window(make_runtime: Callable[..., Runtime],
+                                                       rules_path: Path) -> None:
+    runtime, client, worker, clock = _site(make_runtime, rules_path, """\
+        receivers:
+          quiet: {urls: []}
+        routes:
+          - receivers: [quiet]
+        """, dedup_window=600)
+
+    def keys() -> list[str]:
+        with runtime.db.read() as conn:
+            return list(conn.execute(select(dedup.c.key)).scalars())
+
+    client.post("/webhooks/visionalert", json=SAMPLE_WEBHOOK)
+    worker.step()
+    assert len(keys()) == 1  # within the window: kept
+    clock.advance(601 + HOUSEKEEPING_SECONDS)
+    worker.step()
+    assert keys() == []
+    again = client.post("/webhooks/visionalert", json=SAMPLE_WEBHOOK)
+    assert again.json is not None and "duplicate" not in again.json

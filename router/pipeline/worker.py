@@ -39,6 +39,7 @@ from router.store import inbox as inbox_store
 from router.store.deliveries import AttemptRecord, DeliveryClaim, FallbackPlan
 from router.store.groups import GroupClaim
 from router.store.inbox import InboxClaim, LeaseLost
+from router.store.ingest import prune_dedup
 from router.store.ratelimits import release_limited
 from router.store.routing import record_routing
 
@@ -48,6 +49,7 @@ INBOX_BATCH = 20
 INBOX_RETRY_DELAY = 5.0
 GROUP_BATCH = 10
 FLUSH_RETRY_DELAY = 5.0
+HOUSEKEEPING_SECONDS = 60.0
 
 
 class Worker:
@@ -63,6 +65,7 @@ class Worker:
         self._policy = Policy(s.delivery_max_attempts, s.delivery_max_age, s.retry_base_seconds,
                               s.retry_max_seconds)
         self._images = ImageFetcher.from_settings(s)
+        self._next_housekeeping = 0.0
         httpcapture.install()
 
     # -- the loop -----------------------------------------------------------------
@@ -84,7 +87,19 @@ class Worker:
         flushed = self.flush_groups()
         released = release_limited(self.rt.db, now=self.rt.clock.now())
         started = self.start_deliveries()
+        self._housekeeping()
         return routed + flushed + released + started > 0
+
+    def _housekeeping(self) -> None:
+        """Once a minute: drop dedup keys past the window, or the table grows forever
+        (and with it the page each webhook's key lands on)."""
+        now = self.rt.clock.now()
+        if now < self._next_housekeeping:
+            return
+        self._next_housekeeping = now + HOUSEKEEPING_SECONDS
+        removed = prune_dedup(self.rt.db, now=now, dedup_window=self.rt.settings.dedup_window)
+        if removed:
+            log.debug("expired dedup keys removed", extra={"count": removed})
 
     def drain(self, timeout: float = 30.0) -> None:
         """Wait for in-flight sends (tests and shutdown)."""

@@ -23,6 +23,8 @@ from router.store.db import Database
 from router.store.dialect import upsert
 from router.store.schema import alerts, dedup
 
+PRUNE_BATCH = 2000
+
 
 @dataclass(frozen=True)
 class Accepted:
@@ -134,6 +136,25 @@ def accept_alert(
             cur.execute(s.count_duplicate.sql, s.count_duplicate.params({"id": original}))
             return Accepted(alert_id=original, duplicate=True)
         return Accepted(alert_id=alert_id, duplicate=False)
+
+
+def prune_dedup(db: Database, *, now: float, dedup_window: float,
+                batch: int = PRUNE_BATCH) -> int:
+    """Forget content keys older than the window (they can no longer make a duplicate),
+    a batch per transaction so no webhook waits long on the write lock. Returns how
+    many were removed."""
+    cutoff = now - dedup_window
+    removed = 0
+    while True:
+        with db.write() as conn:
+            # seen_at is tested on the row itself too: a key claimed again meanwhile
+            # (on PostgreSQL, between the subquery and the delete) is kept.
+            doomed = select(dedup.c.key).where(dedup.c.seen_at < cutoff).limit(batch)
+            count = conn.execute(delete(dedup).where(dedup.c.seen_at < cutoff,
+                                                     dedup.c.key.in_(doomed))).rowcount
+        removed += count
+        if count < batch:
+            return removed
 
 
 def _one(cursor: Any) -> Any:
