@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from flask import Blueprint, Response, g, jsonify, request
 
+from router.cursortoken import page_url
 from router.model import Status
 
 from .auth import AuthFailedError, authenticate
@@ -20,7 +21,7 @@ from .context import sim
 from .dates import DateFilterError, parse_bound
 from .jpeg import sniff_image
 from .pagination import Cursor as PageCursor
-from .pagination import InvalidCursorError, Key, page_size_from, page_url, paginate
+from .pagination import InvalidCursorError, Key, page_size_from, paginate
 from .ratelimit import throttled_detail
 from .serialize import alert_json, camera_json, license_json, log_json
 from .state import Camera, License, Log, State

@@ -8,13 +8,12 @@ ones fall back to the default, as DRF does.
 
 from __future__ import annotations
 
-import base64
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, TypeVar
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from router import cursortoken
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -34,14 +33,13 @@ class Cursor:
     reverse: bool  # True: the page *before* the boundary (a "previous" link)
 
     def encode(self) -> str:
-        raw = json.dumps({"c": self.created.isoformat(), "i": self.id, "r": int(self.reverse)})
-        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+        return cursortoken.pack(
+            {"c": self.created.isoformat(), "i": self.id, "r": int(self.reverse)})
 
     @classmethod
     def decode(cls, token: str) -> Cursor:
         try:
-            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-            data = json.loads(raw)
+            data = cursortoken.unpack(token)
             created = datetime.fromisoformat(data["c"])
             if created.tzinfo is None:
                 raise ValueError("naive cursor")
@@ -92,11 +90,3 @@ def paginate(items: Sequence[T], key: Callable[[T], Key], size: int,
     return Page(chunk, nxt, prev)
 
 
-def page_url(request_url: str, cursor: Cursor | None) -> str | None:
-    """``request_url`` with its ``cursor`` parameter replaced (other filters kept)."""
-    if cursor is None:
-        return None
-    parts = urlsplit(request_url)
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "cursor"]
-    query.append(("cursor", cursor.encode()))
-    return urlunsplit(parts._replace(query=urlencode(query)))

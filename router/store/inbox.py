@@ -25,11 +25,15 @@ class LeaseLost(Exception):
 
 @dataclass(frozen=True)
 class InboxClaim:
-    entry_id: int
     alert_id: int
     claims: int
     received_at: float
     payload: dict[str, Any]
+
+    @property
+    def entry_id(self) -> int:
+        """The entry is the alert row: same id."""
+        return self.alert_id
 
 
 def claim_inbox(db: Database, *, owner: str, now: float, lease: float,
@@ -60,7 +64,7 @@ def claim_inbox(db: Database, *, owner: str, now: float, lease: float,
             .where(alerts.c.id.in_(ids))
             .order_by(alerts.c.id)
         ).all()
-    return [InboxClaim(r.id, r.id, r.claims, r.received_at, r.payload) for r in rows]
+    return [InboxClaim(r.id, r.claims, r.received_at, r.payload) for r in rows]
 
 
 def finish_entry(conn: Connection, claim: InboxClaim, *, owner: str, now: float) -> None:

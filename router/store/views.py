@@ -34,7 +34,6 @@ from sqlalchemy import (
 from router.model import label_key
 from router.store import tables_lifecycle
 from router.store.schema import (
-    PENDING,
     alerts,
     attempts,
     camera_events,
@@ -42,6 +41,7 @@ from router.store.schema import (
     deliveries,
 )
 from router.store.schema import notifications as notes
+from router.store.stats import inbox_backlog
 
 BATCH = 200
 SCAN_LIMIT = 5000
@@ -426,8 +426,7 @@ def _trouble_from_events(conn: Connection, limit: int) -> dict[str, Any]:
 
 
 def _inbox(conn: Connection, now: float) -> dict[str, Any]:
-    depth, oldest = conn.execute(select(func.count(), func.min(alerts.c.received_at))
-                                 .where(PENDING)).one()
+    depth, oldest = inbox_backlog(conn)
     return {"depth": depth, "oldest_age": None if oldest is None else max(0.0, now - oldest)}
 
 

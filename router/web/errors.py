@@ -11,10 +11,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, Response, jsonify
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 STORE_UNAVAILABLE = "store unavailable: nothing was stored; retry later"
 RETRY_AFTER_S = 5
+# The database is down or saturated (connection refused or lost, pool exhausted):
+# answered with store_unavailable() by the Flask handler and the webhook lane alike.
+STORE_OUTAGES: tuple[type[Exception], ...] = (OperationalError, PoolTimeout)
 
 
 @dataclass(frozen=True)

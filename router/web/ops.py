@@ -10,8 +10,6 @@ from collections.abc import Iterable, Iterator
 
 from flask import Blueprint, Response, current_app, jsonify
 from flask.blueprints import BlueprintSetupState
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from router import __version__, metrics
 from router.errors import StoreError
@@ -28,11 +26,11 @@ bp = Blueprint("ops", __name__)
 @bp.record_once
 def _install_hooks(state: BlueprintSetupState) -> None:
     requestlog.install(state.app)
+    for outage in errors.STORE_OUTAGES:
+        state.app.register_error_handler(outage, _store_unavailable)
 
 
-@bp.app_errorhandler(OperationalError)
-@bp.app_errorhandler(PoolTimeout)
-def store_unavailable(_exc: Exception) -> tuple[Response, int]:
+def _store_unavailable(_exc: Exception) -> tuple[Response, int]:
     """The database is down or saturated: nothing was stored, so the sender should retry."""
     return errors.store_unavailable().flask()
 

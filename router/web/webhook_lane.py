@@ -16,17 +16,15 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import InternalServerError
 from werkzeug.http import HTTP_STATUS_CODES
 
 from router import logs
 from router.runtime import Runtime
 from router.web import requestlog
-from router.web.errors import Reply, error_body, http_error, store_unavailable
+from router.web.errors import STORE_OUTAGES, Reply, error_body, http_error, store_unavailable
 from router.web.webhooks import FORM_TYPES, PATH, UNAUTHORIZED, accept, authorised
 
 if TYPE_CHECKING:
@@ -48,16 +46,14 @@ class WebhookLane:
 
     def __call__(self, environ: WSGIEnvironment,
                  start_response: StartResponse) -> Iterable[bytes]:
-        length = self._length(environ)
-        route = _route(environ.get("PATH_INFO", "")) if length is not None else None
-        if length is None or route is None:
+        taken = self._take(environ)
+        if taken is None:
             return self.inner(environ, start_response)
-        rule, token = route
         started = time.perf_counter()
         rid = requestlog.request_id(environ.get("HTTP_X_REQUEST_ID"))
         logs.new_context(request_id=rid)
         try:
-            reply = self._reply(environ, token, length)
+            reply = self._reply(environ, taken)
             data = reply.encoded()
             start_response(f"{reply.status} {_reason(reply.status)}", [
                 ("Content-Type", "application/json"),
@@ -66,41 +62,51 @@ class WebhookLane:
                 (requestlog.HEADER, rid),
             ])
             requestlog.count_webhook(reply.status)
-            requestlog.log_request(rid, "POST", rule, reply.status, started, len(data),
+            requestlog.log_request(rid, "POST", taken.rule, reply.status, started, len(data),
                                    environ.get("REMOTE_ADDR"))
             return [data]
         finally:
             logs.new_context()
 
-    def _length(self, environ: WSGIEnvironment) -> int | None:
-        """The body length when this lane takes the request, else None."""
+    def _take(self, environ: WSGIEnvironment) -> _Taken | None:
+        """What this lane needs to answer the request itself, or None: Flask's turn."""
         if environ.get("REQUEST_METHOD") != "POST" or "HTTP_TRANSFER_ENCODING" in environ:
             return None
         declared: str = environ.get("CONTENT_LENGTH") or ""
         if not declared.isdigit() or int(declared) > self.max_body:
             return None  # Flask answers 413 (after the token check), or reads chunks
-        if _mimetype(environ) in FORM_TYPES:
+        mimetype = _mimetype(environ)
+        route = _route(environ.get("PATH_INFO", ""))
+        if mimetype in FORM_TYPES or route is None:
             return None
-        return int(declared)
+        return _Taken(route[0], route[1], int(declared), mimetype or "application/octet-stream")
 
-    def _reply(self, environ: WSGIEnvironment, token: str | None, length: int) -> Reply:
+    def _reply(self, environ: WSGIEnvironment, taken: _Taken) -> Reply:
         rt = self.runtime
-        if not authorised(rt, path_token=token, header_token=environ.get("HTTP_X_ROUTER_TOKEN"),
+        if not authorised(rt, path_token=taken.token,
+                          header_token=environ.get("HTTP_X_ROUTER_TOKEN"),
                           authorization=environ.get("HTTP_AUTHORIZATION")):
             return UNAUTHORIZED
+        length = taken.length
         raw = environ["wsgi.input"].read(length)
         if len(raw) < length:
             return Reply(400, error_body(
                 f"body ended after {len(raw)} of the {length} bytes its Content-Length "
                 "announced"))
         try:
-            return accept(rt, raw, _mimetype(environ) or "application/octet-stream",
-                          lambda: raw)
-        except (OperationalError, PoolTimeout):
+            return accept(rt, raw, taken.content_type, lambda: raw)
+        except STORE_OUTAGES:
             return store_unavailable()
         except Exception:  # what Flask does for an unhandled error: log it, answer 500
             log.exception("Exception on %s [POST]", environ.get("PATH_INFO"))
             return http_error(InternalServerError())
+
+
+class _Taken(NamedTuple):
+    rule: str  # the URL rule, for the log line (never the path: it may hold the token)
+    token: str | None
+    length: int
+    content_type: str
 
 
 def _route(path: str) -> tuple[str, str | None] | None:

@@ -10,15 +10,14 @@ timestamps are UTC (the router's server timezone).
 
 from __future__ import annotations
 
-import base64
-import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from router import cursortoken
+from router.cursortoken import page_url
 from router.store.views import Page, Window
 
 DEFAULT_PAGE_SIZE = 50
@@ -43,13 +42,12 @@ class Cursor:
     reverse: bool  # True: the page before the boundary (a "previous" link)
 
     def encode(self) -> str:
-        raw = json.dumps({"t": self.time, "i": self.id, "r": int(self.reverse)})
-        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+        return cursortoken.pack({"t": self.time, "i": self.id, "r": int(self.reverse)})
 
     @classmethod
     def decode(cls, token: str) -> Cursor:
         try:
-            data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+            data = cursortoken.unpack(token)
             time, ident, reverse = float(data["t"]), int(data["i"]), bool(data["r"])
         except (ValueError, KeyError, TypeError) as exc:
             raise QueryError("cursor", "invalid cursor: follow the next/previous URLs") from exc
@@ -109,16 +107,6 @@ def _bound(args: Mapping[str, str], name: str) -> float | None:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.timestamp()
-
-
-def page_url(request_url: str, cursor: Cursor | None) -> str | None:
-    """The absolute ``request_url`` with its ``cursor`` replaced (other filters kept)."""
-    if cursor is None:
-        return None
-    parts = urlsplit(request_url)
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "cursor"]
-    query.append(("cursor", cursor.encode()))
-    return urlunsplit(parts._replace(query=urlencode(query)))
 
 
 # ------------------------------------------------------------------ envelopes
