@@ -24,6 +24,8 @@ from functools import lru_cache
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+from router import jsontext
+
 if TYPE_CHECKING:
     from router.settings import Settings
 
@@ -90,7 +92,7 @@ class JsonFormatter(_Redacting):
         event.update(_fields(record))
         if record.exc_info:
             event["exc"] = self.formatException(record.exc_info)
-        return self._redact(json.dumps(event, default=str, ensure_ascii=False))
+        return self._redact(jsontext.dumps_log(event))
 
 
 class ConsoleFormatter(_Redacting):

@@ -155,8 +155,7 @@ def test_totals_add_up_across_two_gunicorn_workers(tmp_path: Path) -> None:
                 samples = _settled(http, count + 1)
         finally:
             router.stop()
-    pids = {json.loads(line)["pid"] for line in router.output.splitlines()
-            if '"route": "/webhooks/visionalert"' in line}
+    pids = {e["pid"] for e in router.events() if e.get("route") == "/webhooks/visionalert"}
     assert len(pids) == 2, "both gunicorn workers must have served webhooks"
     assert value(samples, "router_webhooks_received_total") == count + 2
     assert value(samples, "router_webhooks_rejected_total", reason="unauthorized") == 1

@@ -15,10 +15,12 @@ wait and idle transaction, so a stuck query cannot hold a claim forever.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
@@ -46,7 +48,7 @@ class Database:
             self.engine = _sqlite_engine(url, sqlite_synchronous)
             if parsed.database and parsed.database != ":memory:":
                 self._writer_lock = WriterLock(Path(parsed.database + ".writer-lock"))
-                self._checkpointer = Checkpointer(parsed.database)
+                self._checkpointer = Checkpointer(parsed.database, self._writer_lock)
         else:
             self.engine = _postgresql_engine(url)
 
@@ -186,19 +188,42 @@ class WriterLock:
 
 
 class Checkpointer:
-    """Keep SQLite's WAL checkpoints off the request path.
+    """Keep SQLite's WAL short, and its checkpoints off the request path.
 
     Under ``synchronous=NORMAL`` a checkpoint is the only step that fsyncs, and
     SQLite runs it inside whichever commit crosses ``wal_autocheckpoint``: that
     request then waits for the disk, and so do the writers queued behind it. A
-    thread per process instead runs a PASSIVE checkpoint (it never blocks
-    writers) every second; the high autocheckpoint threshold stays as a bound.
+    thread runs the checkpoints instead, every ``EVERY`` seconds, in two passes:
+
+    1. PASSIVE, without the writer lock: copies the bulk of the WAL into the
+       database and syncs it while webhooks go on being written; repeated while
+       a pass is slow, so that little is left for pass 2.
+    2. PASSIVE again, under the writer lock: copies the few frames written
+       meanwhile. The WAL is then fully copied, and the next writer starts it
+       over from its first frame.
+
+    Pass 2 is what keeps the WAL short. SQLite restarts the WAL only when a
+    writer begins while every frame is already copied, which under steady load
+    never happens by itself: the file then grew by every commit until the
+    autocheckpoint bound (400 MB), and each new block was allocated and zeroed
+    by the file system, a fifth of a webhook's CPU (``tests/bench/ingest.py``).
+
+    One process checkpoints at a time: a thread in every process tries a
+    POSIX lock on ``<db>.checkpoint-lock`` and the holder does the work, so
+    the writers pause once per round, not once per process. POSIX locks belong
+    to a process and are not inherited across fork; the kernel drops one whose
+    holder dies, and another process's thread takes over at its next round.
+    (Two handles on one file in one process both hold it: harmless, as SQLite
+    runs one checkpoint at a time.)
     """
 
     EVERY = 0.5
+    CATCH_UP = 3  # pass 1 at most this many times per round
+    QUICK = 0.002  # seconds: a pass this short leaves little for pass 2
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, writer_lock: AbstractContextManager[object]) -> None:
         self._path = path
+        self._writer_lock = writer_lock
         self._pid = 0
         self._stop = threading.Event()
         self._guard = threading.Lock()
@@ -220,15 +245,41 @@ class Checkpointer:
         self._pid = 0
 
     def _run(self, stop: threading.Event) -> None:
+        elected = os.open(self._path + ".checkpoint-lock", os.O_RDWR | os.O_CREAT, 0o600)
         conn = sqlite3.connect(self._path, timeout=5, isolation_level=None)
         try:
+            leader = False
             while not stop.wait(self.EVERY):
-                try:
-                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
-                except sqlite3.Error:
-                    continue  # busy or gone for a moment: the next round catches up
+                leader = leader or _try_lock(elected)
+                if leader:
+                    with contextlib.suppress(sqlite3.Error):  # busy or gone: next round
+                        self.checkpoint(conn)
         finally:
             conn.close()
+            os.close(elected)  # and with it the lock: another process takes over
+
+    def checkpoint(self, conn: sqlite3.Connection) -> None:
+        # Pass 1, repeated while a pass is slow: what pass 2 then copies and syncs
+        # while the writers wait is only what arrived during a quick pass.
+        for _ in range(self.CATCH_UP):
+            started = time.perf_counter()
+            busy, frames, _copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            if busy or frames <= 0:
+                return  # another connection is checkpointing, or the log is empty
+            if time.perf_counter() - started < self.QUICK:
+                break
+        # A pass reports the frames it saw at its start, not those written while it
+        # ran: pass 2 is needed whenever the log is not empty.
+        with self._writer_lock:
+            conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+
+
+def _try_lock(fd: int) -> bool:
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    return True
 
 
 def _sqlite_engine(url: str, synchronous: str) -> Engine:

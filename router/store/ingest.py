@@ -9,9 +9,10 @@ statement construction and cache-key hashing on every request (~4x faster).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Dialect, bindparam, delete, insert, select, update
@@ -37,20 +38,28 @@ class _Compiled:
     """One statement as SQL text for a dialect, plus how to order its parameters."""
 
     sql: str
-    order: tuple[str, ...] | None  # positional dialects (SQLite "?"): parameter names in order
+    # Positional dialects (SQLite "?"): picks the parameters in order from a mapping.
+    order: Callable[[Mapping[str, Any]], tuple[Any, ...]] | None
     literals: Mapping[str, Any]  # values written into the statement itself (e.g. state='pending')
 
     @classmethod
     def of(cls, stmt: ClauseElement, dialect: Dialect) -> _Compiled:
         compiled = stmt.compile(dialect=dialect)
-        order = compiled.positiontup  # type: ignore[attr-defined]
+        names = compiled.positiontup  # type: ignore[attr-defined]
         literals = {name: bind.value for name, bind in compiled.binds.items()  # type: ignore[attr-defined]
                     if not bind.required}
-        return cls(compiled.string, tuple(order) if order is not None else None, literals)
+        return cls(compiled.string, _picker(tuple(names)) if names else None, literals)
 
     def params(self, values: Mapping[str, Any]) -> Any:
         merged = {**self.literals, **values}
-        return tuple(merged[name] for name in self.order) if self.order else merged
+        return self.order(merged) if self.order else merged
+
+
+def _picker(names: tuple[str, ...]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
+    if len(names) == 1:  # itemgetter of one name returns the value, not a 1-tuple
+        name = names[0]
+        return lambda values: (values[name],)
+    return itemgetter(*names)
 
 
 @dataclass(frozen=True)

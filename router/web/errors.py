@@ -6,7 +6,6 @@ the WSGI webhook lane (which answers without Flask) send the same bytes.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +13,8 @@ from flask import Flask, Response, jsonify
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from router import jsontext
 
 STORE_UNAVAILABLE = "store unavailable: nothing was stored; retry later"
 RETRY_AFTER_S = 5
@@ -36,7 +37,7 @@ class Reply:
 
     def encoded(self) -> bytes:
         """The body as Flask's JSON provider writes it outside debug mode."""
-        return (json.dumps(self.body, separators=(",", ":")) + "\n").encode()
+        return jsontext.dumps_reply(self.body) + b"\n"
 
 
 def error_body(message: str, **detail: Any) -> dict[str, Any]:

@@ -145,9 +145,19 @@ def main(argv: list[str] | None = None) -> int:
         procs.stop_all()
         stored_total, stored_ids = count_alerts(db)
         code = _report(args, rounds, before[0], stored_total, stored_ids)
+        _report_files(db, stored_total)
         if args.keep:
             print(f"\nlogs and database kept in {tmp}")
     return code
+
+
+def _report_files(db: Path, alerts: int) -> None:
+    """The write-ahead log is reused from its start after each checkpoint round, so
+    its file stays a few rounds' worth of commits, not every commit of the run."""
+    sizes = {suffix: (db.parent / (db.name + suffix)).stat().st_size
+             for suffix in ("", "-wal") if (db.parent / (db.name + suffix)).exists()}
+    print(f"files:       database {sizes.get('', 0) / 2**20:.1f} MiB for {alerts:,} alerts; "
+          f"write-ahead log {sizes.get('-wal', 0) / 2**20:.1f} MiB at its largest")
 
 
 def _ratio(hello: Measured, ingest: Measured) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -9,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -41,6 +43,11 @@ class RouterProcess:
     @property
     def output(self) -> str:
         return self.log_path.read_text(errors="replace")
+
+    def events(self) -> list[dict[str, Any]]:
+        """The JSON log lines (``ROUTER_LOG_FORMAT=json``) of the output, parsed."""
+        return [json.loads(line) for line in self.output.splitlines()
+                if line.startswith("{")]
 
     def wait_http(self, url: str, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
