@@ -162,3 +162,36 @@ def test_only_the_process_holding_the_checkpoint_lock_checkpoints(
         other.kill()
         other.wait(timeout=10)
         db.dispose()
+
+
+def pages_in_wal(path: str) -> list[int]:
+    """Page numbers of the log's current frames (stale frames carry older salts)."""
+    data = Path(path + "-wal").read_bytes()
+    page_size = struct.unpack_from(">I", data, 8)[0]
+    salts = data[16:24]
+    pages, offset = [], 32
+    while offset + 24 + page_size <= len(data) and data[offset + 8:offset + 16] == salts:
+        pages.append(struct.unpack_from(">I", data, offset)[0])
+        offset += 24 + page_size
+    return pages
+
+
+@pytest.mark.checkpoint_every(3600.0)  # the test itself runs the checkpoint
+def test_a_webhook_writes_three_btrees_not_five(file_db: Database) -> None:
+    """The alert, its pending-index entry and its dedup key: the time indexes hold
+    finished alerts only, so a webhook's insert does not write them (schema.DONE)."""
+    path = str(file_db.engine.url.database)
+    webhooks = Webhooks(file_db)
+    webhooks.write(300)  # trees of some depth
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        Checkpointer(path, file_db._writer_lock).checkpoint(conn)
+        before = wal_restarts(file_db)
+        webhooks.write(1)
+        assert wal_restarts(file_db) == before + 1  # the log holds this webhook only
+        owners = dict(conn.execute("SELECT pageno, name FROM dbstat"))
+    finally:
+        conn.close()
+    written = {owners[page] for page in pages_in_wal(path)}
+    # Page 1 (the schema's root) holds the file's page count, which grows.
+    assert written - {"sqlite_schema"} == {"alerts", "ix_alerts_pending", "dedup"}

@@ -9,7 +9,13 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 
 from router.store.db import Database
-from router.store.migrate import current_revision, ensure_current, head_revision, upgrade
+from router.store.migrate import (
+    current_revision,
+    downgrade,
+    ensure_current,
+    head_revision,
+    upgrade,
+)
 from router.store.schema import metadata
 
 
@@ -68,4 +74,27 @@ def test_0005_moves_each_inbox_entry_onto_its_alert(database_url: str) -> None:
         (1, "done", 10.0, None, None, 1, 12.0, None),
         (2, "pending", 40.0, "w1", 99.0, 3, None, "upstream 502")]
     assert pending == [2]
+    db.dispose()
+
+
+def test_0006_makes_the_time_indexes_partial_and_back(database_url: str) -> None:
+    db = Database(database_url)
+    upgrade(db, "0005")
+    upgrade(db)
+
+    def index_sql() -> dict[str, str]:
+        with db.read() as conn:
+            if db.dialect == "sqlite":
+                query = "SELECT name, sql FROM sqlite_master WHERE type = 'index'"
+            else:
+                query = "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'alerts'"
+            return {name: sql for name, sql in conn.execute(text(query)).all()
+                    if name in ("ix_alerts_received_at", "ix_alerts_license_received_at")}
+
+    assert len(index_sql()) == 2
+    assert all("inbox_state" in sql and "done" in sql for sql in index_sql().values())
+    downgrade(db, "0005")
+    assert len(index_sql()) == 2
+    assert not any("inbox_state" in sql for sql in index_sql().values())
+    upgrade(db)
     db.dispose()

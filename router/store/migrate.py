@@ -27,6 +27,11 @@ def upgrade(db: Database, revision: str = "head") -> None:
     command.upgrade(_config(db), revision)
 
 
+def downgrade(db: Database, revision: str) -> None:
+    """Take the schema back to ``revision`` (before running an older release on it)."""
+    command.downgrade(_config(db), revision)
+
+
 def head_revision() -> str | None:
     return ScriptDirectory.from_config(_config_for_script()).get_current_head()
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    CompoundSelect,
     Connection,
     Row,
     Select,
@@ -26,14 +27,18 @@ from sqlalchemy import (
     cast,
     exists,
     func,
+    literal_column,
     or_,
     select,
     union,
+    union_all,
 )
 
 from router.model import label_key
 from router.store import tables_lifecycle
 from router.store.schema import (
+    DONE,
+    PENDING,
     alerts,
     attempts,
     camera_events,
@@ -45,6 +50,10 @@ from router.store.stats import inbox_backlog
 
 BATCH = 200
 SCAN_LIMIT = 5000
+# Every alert is in one of these: finished ones are in the time indexes, pending
+# ones (few) in their own index (see schema). A query over alerts by time reads
+# each part through its index.
+ALERT_PARTS: tuple[ColumnElement[bool], ...] = (DONE, PENDING)
 Key = tuple[float, int]
 # Internal bookkeeping that is no business of a reader.
 _HIDDEN = frozenset({"lease_owner", "lease_until", "raw_body", "body_sha256", "target_key"})
@@ -92,14 +101,18 @@ def _beyond(t: ColumnElement[float], i: ColumnElement[int], key: Key,
 
 
 def scan(conn: Connection, query: Select[Any], t: ColumnElement[float], i: ColumnElement[int],
-         window: Window, keep: Keep | None = None) -> Page:
-    """One page of ``query`` (whose rows carry ``ts`` and ``id`` labels), filtered by ``keep``."""
-    order = (t.asc(), i.asc()) if window.reverse else (t.desc(), i.desc())
+         window: Window, keep: Keep | None = None,
+         parts: Sequence[ColumnElement[bool]] = ()) -> Page:
+    """One page of ``query`` (whose rows carry ``ts`` and ``id`` labels), filtered by ``keep``.
+
+    ``parts`` split the rows into disjoint sets, each read in order through its own
+    (partial) index and merged: see :data:`ALERT_PARTS`.
+    """
     found: list[Row[Any]] = []
     bound, scanned, exhausted = window.boundary, 0, False
     while len(found) <= window.size and scanned < SCAN_LIMIT:
         q = query if bound is None else query.where(_beyond(t, i, bound, window.reverse))
-        rows = conn.execute(q.order_by(*order).limit(BATCH)).all()
+        rows = conn.execute(_batch(q, t, i, window.reverse, parts)).all()
         scanned += len(rows)
         found.extend(keep(conn, rows) if keep else rows)
         if len(rows) < BATCH:
@@ -110,6 +123,20 @@ def scan(conn: Connection, query: Select[Any], t: ColumnElement[float], i: Colum
     more = len(found) > window.size or not exhausted
     beyond = (items[-1].ts, items[-1].id) if len(found) > window.size else bound
     return _page(items, window, beyond if more else None)
+
+
+def _batch(q: Select[Any], t: ColumnElement[float], i: ColumnElement[int], reverse: bool,
+           parts: Sequence[ColumnElement[bool]]) -> Select[Any] | CompoundSelect[Any]:
+    order = (t.asc(), i.asc()) if reverse else (t.desc(), i.desc())
+    if not parts:
+        return q.order_by(*order).limit(BATCH)
+    # Each part ordered and cut on its own index, then merged: the database never
+    # sorts more than a batch per part.
+    arms = [select(q.where(p).order_by(*order).limit(BATCH).subquery()) for p in parts]
+    ts: ColumnElement[Any] = literal_column("ts")
+    id_: ColumnElement[Any] = literal_column("id")
+    merged = (ts.asc(), id_.asc()) if reverse else (ts.desc(), id_.desc())
+    return union_all(*arms).order_by(*merged).limit(BATCH)
 
 
 def _page(items: list[Row[Any]], window: Window, beyond: Key | None) -> Page:
@@ -200,7 +227,8 @@ def list_alerts(conn: Connection, flt: AlertFilter, window: Window) -> Page:
                    alerts.c.label, alerts.c.status, alerts.c.camera_count,
                    alerts.c.duplicates, alerts.c.source, alerts.c.payload,
                    alerts.c.inbox_state).where(*_alert_where(flt))
-    page = scan(conn, query, alerts.c.received_at, alerts.c.id, window, _exact(flt))
+    page = scan(conn, query, alerts.c.received_at, alerts.c.id, window, _exact(flt),
+                parts=ALERT_PARTS)
     states = _delivery_states(conn, [r["id"] for r in page.rows])
     page.rows = [_summary(r, states.get(r["id"], {})) for r in page.rows]
     return page
@@ -375,9 +403,10 @@ def overview(conn: Connection, now: float) -> dict[str, Any]:
 
 
 def _alerts_24h(conn: Connection, now: float) -> dict[str, Any]:
-    rows = conn.execute(select(alerts.c.status, alerts.c.label, func.count())
-                        .where(alerts.c.received_at >= now - DAY)
-                        .group_by(alerts.c.status, alerts.c.label)).all()
+    rows = [row for part in ALERT_PARTS
+            for row in conn.execute(select(alerts.c.status, alerts.c.label, func.count())
+                                    .where(part, alerts.c.received_at >= now - DAY)
+                                    .group_by(alerts.c.status, alerts.c.label))]
     by_status: dict[str, int] = {}
     by_anomaly: dict[str, int] = {}
     for status, label, count in rows:
