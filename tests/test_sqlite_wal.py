@@ -30,9 +30,11 @@ from router.store.migrate import upgrade
 def file_db(request: pytest.FixtureRequest, tmp_path: Path,
             monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
     """A migrated SQLite file; ``@pytest.mark.checkpoint_every(seconds)`` sets the
-    checkpoint round before the first write starts the thread."""
+    checkpoint round before the first write starts the thread. The log starts over
+    at any size here (small logs, quick tests)."""
     marker = request.node.get_closest_marker("checkpoint_every")
     monkeypatch.setattr(Checkpointer, "EVERY", marker.args[0] if marker else 0.05)
+    monkeypatch.setattr(Checkpointer, "RESTART_FRAMES", 1)
     db = Database(f"sqlite:///{tmp_path / 'wal.db'}")
     upgrade(db)
     yield db
@@ -107,6 +109,38 @@ def test_a_checkpoint_lets_the_next_writer_start_the_wal_over(file_db: Database)
     assert frames <= 12, "only the last webhook's frames are in the log, not 54 webhooks'"
 
 
+class CountingLock:
+    def __init__(self) -> None:
+        self.taken = 0
+
+    def __enter__(self) -> None:
+        self.taken += 1
+
+    def __exit__(self, *_exc: object) -> None:
+        pass
+
+
+@pytest.mark.checkpoint_every(3600.0)  # the test itself runs the checkpoints
+def test_writers_are_paused_only_once_the_log_has_grown(
+        file_db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = str(file_db.engine.url.database)
+    webhooks = Webhooks(file_db)
+    webhooks.write(10)
+    monkeypatch.setattr(Checkpointer, "RESTART_FRAMES", 500)
+    lock = CountingLock()
+    checkpointer = Checkpointer(path, lock)  # type: ignore[arg-type]
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        checkpointer.checkpoint(conn)
+        frames, copied = wal_index(path)
+        assert (lock.taken, copied) == (0, frames), "copied without pausing the writers"
+        webhooks.write(200)  # past 500 frames
+        checkpointer.checkpoint(conn)
+        assert lock.taken == 1
+    finally:
+        conn.close()
+
+
 def test_under_steady_writes_the_wal_file_stops_growing(file_db: Database) -> None:
     path = str(file_db.engine.url.database)
     webhooks = Webhooks(file_db)
@@ -134,6 +168,7 @@ sys.stdin.read()
 def test_only_the_process_holding_the_checkpoint_lock_checkpoints(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(Checkpointer, "EVERY", 0.05)
+    monkeypatch.setattr(Checkpointer, "RESTART_FRAMES", 1)
     path = str(tmp_path / "wal.db")
     # Another process holds the lock before this one's checkpoint thread starts.
     other = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, path + ".checkpoint-lock"],

@@ -198,15 +198,18 @@ class Checkpointer:
     1. PASSIVE, without the writer lock: copies the bulk of the WAL into the
        database and syncs it while webhooks go on being written; repeated while
        a pass is slow, so that little is left for pass 2.
-    2. PASSIVE again, under the writer lock: copies the few frames written
-       meanwhile. The WAL is then fully copied, and the next writer starts it
-       over from its first frame.
+    2. Once the log holds ``RESTART_FRAMES``: PASSIVE again, under the writer
+       lock, copying the few frames written meanwhile. The WAL is then fully
+       copied, and the next writer starts it over from its first frame.
 
-    Pass 2 is what keeps the WAL short. SQLite restarts the WAL only when a
-    writer begins while every frame is already copied, which under steady load
-    never happens by itself: the file then grew by every commit until the
-    autocheckpoint bound (400 MB), and each new block was allocated and zeroed
-    by the file system, a fifth of a webhook's CPU (``tests/bench/ingest.py``).
+    Pass 2 is what keeps the WAL file bounded. SQLite restarts the WAL only
+    when a writer begins while every frame is already copied, which under
+    steady load never happens by itself: the file then grew by every commit
+    until the autocheckpoint bound (400 MB), each new block allocated and
+    zeroed by the file system. Pass 2 pauses the writers for a sync (a few ms,
+    more as the database grows), so it runs only when the log has grown: every
+    round, it put that pause on the request path twice a second and the
+    webhook p99 rose from 10 to 20 ms over a benchmark (``tests/bench/ingest.py``).
 
     One process checkpoints at a time: a thread in every process tries a
     POSIX lock on ``<db>.checkpoint-lock`` and the holder does the work, so
@@ -219,6 +222,7 @@ class Checkpointer:
 
     EVERY = 0.5
     CATCH_UP = 3  # pass 1 at most this many times per round
+    RESTART_FRAMES = 16384  # 64 MiB of 4 KiB pages: the WAL file's size, give or take a round
     QUICK = 0.002  # seconds: a pass this short leaves little for pass 2
 
     def __init__(self, path: str, writer_lock: AbstractContextManager[object]) -> None:
@@ -268,8 +272,10 @@ class Checkpointer:
                 return  # another connection is checkpointing, or the log is empty
             if time.perf_counter() - started < self.QUICK:
                 break
-        # A pass reports the frames it saw at its start, not those written while it
-        # ran: pass 2 is needed whenever the log is not empty.
+        # A pass reports the frames it saw at its start, not those written while
+        # it ran: the log is never fully copied without pass 2.
+        if frames < self.RESTART_FRAMES:
+            return
         with self._writer_lock:
             conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
 

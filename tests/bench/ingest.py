@@ -1,9 +1,9 @@
 """Webhook ingest benchmark: the router's web role vs a hello-world app, same gunicorn.
 
-    .venv/bin/python tests/bench/ingest.py [--rounds 3] [--duration 6] [--connections 16]
+    .venv/bin/python tests/bench/ingest.py [--rounds 5] [--duration 6] [--connections 16]
 
 Both servers run side by side and the load alternates between them for
-``--rounds`` pairs (default 3 x 6 s each); the figures are the medians of the
+``--rounds`` pairs (default 5 x 6 s each); the figures are the medians of the
 per-round figures, so a slow spell of a shared machine does not land on one side
 of the ratio only.
 
@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=float, default=6.0,
                         help="seconds per target per round")
-    parser.add_argument("--rounds", type=int, default=3,
+    parser.add_argument("--rounds", type=int, default=5,
                         help="hello/ingest pairs, alternated (the ratio is their median)")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=1, help="wrk threads")
