@@ -188,7 +188,7 @@ class WriterLock:
 
 
 class Checkpointer:
-    """Keep SQLite's WAL short, and its checkpoints off the request path.
+    """Keep SQLite's WAL file bounded, and its checkpoints off the request path.
 
     Under ``synchronous=NORMAL`` a checkpoint is the only step that fsyncs, and
     SQLite runs it inside whichever commit crosses ``wal_autocheckpoint``: that
@@ -211,11 +211,12 @@ class Checkpointer:
     round, it put that pause on the request path twice a second and the
     webhook p99 rose from 10 to 20 ms over a benchmark (``tests/bench/ingest.py``).
 
-    One process checkpoints at a time: a thread in every process tries a
-    POSIX lock on ``<db>.checkpoint-lock`` and the holder does the work, so
-    the writers pause once per round, not once per process. POSIX locks belong
-    to a process and are not inherited across fork; the kernel drops one whose
-    holder dies, and another process's thread takes over at its next round.
+    One process checkpoints at a time: a thread in every process tries a POSIX
+    lock on ``<db>.checkpoint-lock`` and the holder does the work, so the disk
+    syncs once per round and the writers pause for one pass 2, not one per
+    process. POSIX locks belong to a process and are not inherited across fork;
+    the kernel drops one whose holder dies, and another process's thread takes
+    over at its next round.
     (Two handles on one file in one process both hold it: harmless, as SQLite
     runs one checkpoint at a time.)
     """
