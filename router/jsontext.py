@@ -2,15 +2,16 @@
 
 Every webhook is decoded once and encoded three times (normalised alert, dedup
 key, reply), and logged once; the standard encoder and decoder cost a tenth of
-the request. orjson
-refuses a few inputs the standard library accepts (NaN, integers past 64 bits);
-those, and every error message, come from the standard library, so what is
-accepted and what a sender is told do not depend on the fast path.
+the request. orjson refuses a few inputs the standard library accepts (NaN,
+integers past 64 bits); those, and every error message, come from the standard
+library, so what is accepted and what a sender is told do not depend on the fast
+path.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -24,13 +25,16 @@ def loads(text: bytes | str) -> Any:
         return json.loads(text)
 
 
-def dumps(value: Any, *, sort_keys: bool = False) -> str:
-    """Compact JSON text, non-ASCII kept as is."""
+def dumps(value: Any, *, sort_keys: bool = False,
+          default: Callable[[Any], Any] | None = None) -> str:
+    """Compact JSON text, non-ASCII kept as is; ``default`` as in :func:`json.dumps`
+    (a log event passes ``str``, so whatever it holds is written)."""
     try:
-        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS if sort_keys else 0).decode()
-    except TypeError:  # an integer past 64 bits, or a type orjson does not know
+        return orjson.dumps(value, default=default,
+                            option=orjson.OPT_SORT_KEYS if sort_keys else 0).decode()
+    except TypeError:  # an integer past 64 bits, a key that is not a string, ...
         return json.dumps(value, sort_keys=sort_keys, separators=(",", ":"),
-                          ensure_ascii=False)
+                          ensure_ascii=False, default=default)
 
 
 def dumps_reply(value: dict[str, Any]) -> bytes:
@@ -50,15 +54,6 @@ def dumps_reply(value: dict[str, Any]) -> bytes:
             if data.isascii() and b"\x7f" not in data:
                 return data
     return json.dumps(value, separators=(",", ":")).encode()
-
-
-def dumps_log(value: dict[str, Any]) -> str:
-    """A log event as JSON text, non-ASCII kept; what JSON cannot hold is written as
-    its ``str()``."""
-    try:
-        return orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
-    except TypeError:  # an integer past 64 bits, or a str() that failed
-        return json.dumps(value, default=str, ensure_ascii=False)
 
 
 _FLAT = (str, int, bool)

@@ -92,7 +92,7 @@ class JsonFormatter(_Redacting):
         event.update(_fields(record))
         if record.exc_info:
             event["exc"] = self.formatException(record.exc_info)
-        return self._redact(jsontext.dumps_log(event))
+        return self._redact(jsontext.dumps(event, default=str))
 
 
 class ConsoleFormatter(_Redacting):

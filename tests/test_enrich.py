@@ -8,8 +8,6 @@ time); upstream waits advance it instead of sleeping.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -19,13 +17,11 @@ import pytest
 
 from router.clock import ManualClock
 from router.model import Status
-from router.payload import parse_payload
 from router.pipeline.enrich import NOT_CONFIGURED, enrich_alert, pick
 from router.runtime import Runtime
 from router.simulator import SimulatorConfig, SimulatorServer
 from router.simulator.jpeg import camera_frame
 from router.store.inbox import InboxClaim, claim_inbox
-from router.store.ingest import accept_alert
 from router.upstream import build_upstream, use_upstream
 from router.upstream.cache import AlertFact
 from tests.simulator.wiring import (
@@ -36,6 +32,7 @@ from tests.simulator.wiring import (
     sim_stats,
     upstream_settings,
 )
+from tests.support.ingest import store_webhook
 
 ALERTS = "GET /v1/vision-alert/<int:license_id>/alerts/"
 REFERENCE = "GET /v1/vision-alert/<int:license_id>/cameras/<serial>/reference/"
@@ -66,10 +63,7 @@ def site(make_runtime: Callable[..., Runtime], sim: SimulatorServer,
 
 
 def receive(runtime: Runtime, body: dict[str, Any]) -> None:
-    raw = json.dumps(body).encode()
-    accept_alert(runtime.db, parse_payload(body), raw_body=raw, content_type="application/json",
-                 now=runtime.clock.now(), dedup_window=0,
-                 body_sha256=hashlib.sha256(raw).hexdigest())
+    store_webhook(runtime.db, body, now=runtime.clock.now(), dedup_window=0)
 
 
 def claim_all(runtime: Runtime) -> list[InboxClaim]:

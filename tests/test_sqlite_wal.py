@@ -7,7 +7,6 @@ goes up by one each time a writer starts the log over from its first frame.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import struct
 import subprocess
@@ -19,11 +18,9 @@ from typing import Any
 
 import pytest
 
-from router.payload import parse_payload
-from router.sample import SAMPLE_WEBHOOK
 from router.store.db import Checkpointer, Database
-from router.store.ingest import accept_alert
 from router.store.migrate import upgrade
+from tests.support.ingest import sample_body, store_webhook
 
 
 @pytest.fixture
@@ -50,12 +47,7 @@ class Webhooks:
     def write(self, n: int = 1) -> None:
         for _ in range(n):
             self.count += 1
-            body = json.loads(json.dumps(SAMPLE_WEBHOOK))
-            body["cameras"][0]["serial"] = f"wal-{self.count}"
-            raw = json.dumps(body).encode()
-            accept_alert(self.db, parse_payload(body), raw_body=raw,
-                         content_type="application/json", now=1000.0 + self.count,
-                         dedup_window=600, body_sha256="0" * 64)
+            store_webhook(self.db, sample_body(f"wal-{self.count}"), now=1000.0 + self.count)
 
 
 def wal_restarts(db: Database) -> int:

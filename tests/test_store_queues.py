@@ -7,44 +7,33 @@ race for the same rows; on PostgreSQL that exercises FOR UPDATE SKIP LOCKED.
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import pytest
 from sqlalchemy import func, select
 
 from router.model import Decision
-from router.payload import parse_payload
 from router.pipeline.enrich import camera_events
-from router.sample import SAMPLE_WEBHOOK
 from router.store import deliveries as delivery_store
 from router.store import inbox as inbox_store
 from router.store import leases
 from router.store.db import Database
 from router.store.deliveries import AttemptRecord, Outcome
 from router.store.inbox import InboxClaim, LeaseLost
-from router.store.ingest import Accepted, accept_alert, prune_dedup
+from router.store.ingest import Accepted, prune_dedup
 from router.store.routing import NewNotification, Target, insert_notification, record_routing
 from router.store.schema import PENDING, alerts, dedup, deliveries
 from router.store.stats import queue_stats
+from tests.support.ingest import sample_body, store_webhook
 
 T = TypeVar("T")
 THREADS = 4
 
 
-def _body(serial: str) -> dict[str, Any]:
-    body = json.loads(json.dumps(SAMPLE_WEBHOOK))
-    body["cameras"][0]["serial"] = serial
-    return body
-
-
 def _accept(db: Database, serial: str, now: float = 100.0) -> Accepted:
-    raw = json.dumps(_body(serial)).encode()
-    return accept_alert(db, parse_payload(_body(serial)), raw_body=raw,
-                        content_type="application/json", now=now, dedup_window=600,
-                        body_sha256="0" * 64)
+    return store_webhook(db, sample_body(serial), now=now)
 
 
 def _race(count: int, job: Callable[[int], T]) -> list[T]:

@@ -127,16 +127,18 @@ def scan(conn: Connection, query: Select[Any], t: ColumnElement[float], i: Colum
 
 def _batch(q: Select[Any], t: ColumnElement[float], i: ColumnElement[int], reverse: bool,
            parts: Sequence[ColumnElement[bool]]) -> Select[Any] | CompoundSelect[Any]:
-    order = (t.asc(), i.asc()) if reverse else (t.desc(), i.desc())
     if not parts:
-        return q.order_by(*order).limit(BATCH)
-    # Each part ordered and cut on its own index, then merged: the database never
-    # sorts more than a batch per part.
-    arms = [select(q.where(p).order_by(*order).limit(BATCH).subquery()) for p in parts]
-    ts: ColumnElement[Any] = literal_column("ts")
-    id_: ColumnElement[Any] = literal_column("id")
-    merged = (ts.asc(), id_.asc()) if reverse else (ts.desc(), id_.desc())
+        return q.order_by(*_order(t, i, reverse)).limit(BATCH)
+    # Each part ordered and cut on its own index, then merged (by the labels the
+    # rows carry): the database never sorts more than a batch per part.
+    arms = [select(q.where(p).order_by(*_order(t, i, reverse)).limit(BATCH).subquery())
+            for p in parts]
+    merged = _order(literal_column("ts"), literal_column("id"), reverse)
     return union_all(*arms).order_by(*merged).limit(BATCH)
+
+
+def _order(t: ColumnElement[Any], i: ColumnElement[Any], reverse: bool) -> tuple[Any, Any]:
+    return (t.asc(), i.asc()) if reverse else (t.desc(), i.desc())
 
 
 def _page(items: list[Row[Any]], window: Window, beyond: Key | None) -> Page:
