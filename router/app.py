@@ -7,11 +7,12 @@ import logging
 from flask import Flask
 
 from router.clock import Clock
-from router.runtime import Runtime
+from router.pipeline.runtime import Runtime
+from router.receive import view as webhooks
+from router.receive.lane import WebhookLane
 from router.settings import Settings
-from router.web import api, dashboard, ops, webhooks
+from router.web import api, dashboard, ops
 from router.web.errors import register_error_handlers
-from router.web.webhook_lane import WebhookLane
 
 log = logging.getLogger(__name__)
 

@@ -1,9 +1,30 @@
-"""Time as a dependency, so group waits, leases and backoff are testable without sleeps."""
+"""Time: the clock as a dependency, and time as people and peers write it.
+
+The clock is injected so group waits, leases and backoff are testable without
+sleeps. The parsers are the one place durations (``1h30m``), times typed at the
+API or CLI (ISO 8601 or epoch seconds), ``Retry-After`` and ISO output live.
+"""
 
 from __future__ import annotations
 
+import re
 import time
-from typing import Protocol
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from router.errors import TimeInputError
+
+__all__ = [
+    "DURATION_PATTERN",
+    "Clock",
+    "ManualClock",
+    "SystemClock",
+    "iso",
+    "parse_datetime",
+    "parse_duration",
+    "parse_span",
+    "parse_time",
+]
 
 
 class Clock(Protocol):
@@ -28,3 +49,65 @@ class ManualClock:
 
     def advance(self, seconds: float) -> None:
         self._now += seconds
+
+
+_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+_DURATION = re.compile(r"(?:(\d+(?:\.\d+)?)([smhd]))+")
+_PART = re.compile(r"(\d+(?:\.\d+)?)([smhd])")
+DURATION_PATTERN = r"^(\d+(\.\d+)?[smhd])+$"
+
+
+def parse_duration(value: int | float | str) -> float:
+    """``'1h30m'`` -> 5400.0; a non-negative number is seconds already."""
+    if isinstance(value, int | float):
+        seconds = float(value)
+    elif _DURATION.fullmatch(value.strip()):
+        seconds = sum(float(n) * _UNITS[u] for n, u in _PART.findall(value))
+    else:
+        raise TimeInputError(
+            f"invalid duration {value!r} (write 30s, 5m, 4h, 1d, 1h30m, or seconds)")
+    if seconds < 0:
+        raise TimeInputError("a duration cannot be negative")
+    return seconds
+
+
+def parse_datetime(value: Any, *, name: str) -> datetime:
+    """``2026-11-25T10:00:00Z`` (no zone = UTC, an offset is kept) or epoch seconds."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, UTC)
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            pass
+        else:
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    raise TimeInputError(f"{name}: expected an ISO 8601 time (2026-11-25T10:00:00Z) "
+                         "or epoch seconds")
+
+
+def parse_time(value: Any, *, name: str) -> float:
+    """Like :func:`parse_datetime`, as epoch seconds."""
+    return parse_datetime(value, name=name).timestamp()
+
+
+def parse_span(value: Any, *, name: str) -> float:
+    """``2h``, ``30m``, ``1d12h`` or seconds -> seconds (> 0)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise TimeInputError(f"{name}: expected a duration like 30s, 5m, 4h, 1d")
+    try:
+        seconds = parse_duration(value)
+    except TimeInputError as exc:
+        raise TimeInputError(f"{name}: {exc}") from None
+    if seconds <= 0:
+        raise TimeInputError(f"{name}: must be longer than 0s")
+    return seconds
+
+
+def iso(ts: float | None) -> str | None:
+    """Epoch seconds -> ``2026-11-25T10:00:00Z`` (None stays None)."""
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")

@@ -4,7 +4,8 @@
     ├── SettingsError           a ROUTER_* variable or *_FILE secret is unusable
     ├── RulesError              rules.yaml is invalid; ``problems`` lists file:line:col texts
     ├── PayloadError            a webhook body is unusable; ``field`` names the culprit
-    └── StoreError              the database is unreachable or not migrated
+    ├── StoreError              the database is unreachable or not migrated
+    └── TimeInputError          a time or duration typed at the API, CLI or in rules is unusable
 
 Each message says what was wrong and how to fix it; none carries a secret.
 """
@@ -55,3 +56,7 @@ class PayloadError(RouterError):
 
 class StoreError(RouterError):
     """The store is unreachable or its schema is not at the expected revision."""
+
+
+class TimeInputError(RouterError, ValueError):
+    """A time or duration that cannot be read; the message says what to write."""

@@ -142,3 +142,19 @@ class Decision:
     route: str | None
     receiver: str | None
     reason: str
+
+
+@dataclass(frozen=True)
+class ParsedAlert:
+    """A validated webhook: the normalised form and the key that identifies its content."""
+
+    license: str
+    user: str | None
+    label: str | None
+    status: str
+    normalised: dict[str, Any]
+    dedup_key: str
+
+    @property
+    def camera_count(self) -> int:
+        return len(self.normalised["cameras"])

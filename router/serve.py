@@ -32,14 +32,14 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.arbiter import Arbiter
 from gunicorn.workers.sync import SyncWorker
 
-from router import logs, metrics
+from router.obs import logs, metrics
+from router.pipeline.runtime import Runtime
 from router.pipeline.worker import Worker
-from router.poller import start_poller
-from router.reload import RulesWatcher
-from router.runtime import Runtime
+from router.rules.reload import RulesWatcher
 from router.settings import Settings
 from router.store import deliveries as delivery_store
 from router.store import inbox as inbox_store
+from router.upstream.poller import start_poller
 
 log = logging.getLogger(__name__)
 

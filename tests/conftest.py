@@ -18,7 +18,7 @@ from flask.testing import FlaskClient
 
 from router.app import create_app
 from router.clock import ManualClock
-from router.runtime import Runtime
+from router.pipeline.runtime import Runtime
 from router.settings import Settings
 from router.store.db import Database
 from router.store.migrate import upgrade

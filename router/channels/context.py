@@ -34,7 +34,7 @@ from router.channels.message import Image
 from router.channels.sandbox import RenderError, counted, kinds, summary
 from router.model import CameraEvent
 
-# Signed per-camera action links ("open", "silence_24h"), made by router.links.ActionLinks.
+# Signed per-camera action links ("open", "silence_24h"), made by router.channels.links.ActionLinks.
 ActionLinkMaker = Callable[[CameraEvent], Mapping[str, str]]
 
 # Cameras whose snapshot and reference go with a message as images.

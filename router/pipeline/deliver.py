@@ -29,7 +29,7 @@ router call is running.
 Rendered messages (``send_rendered``) go out in the target's channel family:
 e-mail as HTML (Apprise derives the text part) with the images inline, Teams
 as the rendered Adaptive Card, SMS without a title. Images are fetched through
-an ``ImageFetcher`` (router/pipeline/images.py) and attached where the target
+an ``ImageFetcher`` (router/channels/images.py) and attached where the target
 takes files (``attaches_images``); a refused or failed image stays a link
 (e-mail: its ``<img>`` becomes a link) and the reason is kept in
 ``Attempt.notes``, one line per image. Images never block or fail a send.
@@ -54,8 +54,8 @@ from apprise.manager_plugins import NotificationManager
 
 from router.channels import logsink
 from router.channels.families import attaches_images, family_of
+from router.channels.images import ImageFetcher, ImageRefused
 from router.channels.message import Image, Rendered
-from router.pipeline.images import ImageFetcher, ImageRefused
 
 Outcome = Literal["success", "failure", "timeout", "invalid_target"]
 

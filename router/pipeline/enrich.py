@@ -27,9 +27,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
-from router import metrics
 from router.model import CameraEvent, Status, canonical_anomaly, parse_label
-from router.runtime import Runtime
+from router.obs import metrics
+from router.pipeline.runtime import Runtime
 from router.store.inbox import InboxClaim
 from router.upstream import (
     CircuitOpen,
@@ -37,7 +37,6 @@ from router.upstream import (
     UpstreamError,
     UpstreamRejected,
     UpstreamThrottled,
-    upstream_for,
 )
 from router.upstream.cache import AlertFact, CameraFact
 from router.upstream.polled import polled_facts
@@ -83,7 +82,7 @@ def enrich_alert(runtime: Runtime, claim: InboxClaim) -> Enrichment:
         return Enrichment(camera_events(claim.alert_id, claim.payload))
     policy = Policy(deadline=claim.received_at + s.enrich_deadline,
                     retry=s.enrich_retry_seconds, deadline_seconds=s.enrich_deadline)
-    return enrich_with(upstream_for(runtime), claim, now=runtime.clock.now(), policy=policy)
+    return enrich_with(runtime.upstream, claim, now=runtime.clock.now(), policy=policy)
 
 
 def enrich_with(upstream: Upstream, claim: InboxClaim, *, now: float,

@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from router.channels.context import ActionLinkMaker
-from router.links import ActionLinks
+from router.channels.links import ActionLinks
+from router.channels.render import Rendered, RenderError, render_for_target
 from router.model import CameraEvent
 from router.pipeline.deliver import privacy_url
 from router.pipeline.flush import Verdict
 from router.pipeline.plan import routes_by_name, target_key
-from router.pipeline.render import Rendered, RenderError, render_for_target
 from router.rules import Receiver, Rules
 from router.rules.templates import TemplateSet
 from router.settings import Settings

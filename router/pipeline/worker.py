@@ -19,19 +19,19 @@ import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 
-from router import failpoints, logs, metrics
+from router.channels.images import ImageFetcher
+from router.channels.render import Rendered
+from router.obs import failpoints, logs, metrics
 from router.pipeline import httpcapture
 from router.pipeline.classify import classify
 from router.pipeline.deliver import Attempt, send_rendered
 from router.pipeline.durable import Policy, next_step
 from router.pipeline.enrich import enrich_alert
 from router.pipeline.flush import plan_flush
-from router.pipeline.images import ImageFetcher
 from router.pipeline.notify import MessageContext, fallback_notifications, flush_notifications
 from router.pipeline.plan import plan_items, target_key
-from router.pipeline.render import Rendered
 from router.pipeline.route import route_events
-from router.runtime import Runtime
+from router.pipeline.runtime import Runtime
 from router.store import deliveries as delivery_store
 from router.store import flushes as flush_store
 from router.store import groups as group_store

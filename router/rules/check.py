@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+from router.channels.render import template_errors
 from router.errors import Problem, RulesError
 from router.model import CameraEvent, Status
-from router.pipeline.render import template_errors
 from router.rules.conditions import WhenMatcher
 from router.rules.context import MatchContext
 from router.rules.loader import load_rules

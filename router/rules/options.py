@@ -8,38 +8,29 @@ route's options are its parent's (or the defaults) with its own keys laid over.
 from __future__ import annotations
 
 import difflib
-import re
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, StrictBool, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
+from router import clock
+from router.clock import DURATION_PATTERN
+from router.errors import TimeInputError
 from router.rules.base import StrictModel, yaml_kind
 from router.rules.timewin import Timezone
 
 GROUP_FIELDS = ("license", "tag", "site", "status", "anomaly", "camera")
-_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
-_DURATION = re.compile(r"(?:(\d+(?:\.\d+)?)([smhd]))+")
-_PART = re.compile(r"(\d+(?:\.\d+)?)([smhd])")
-DURATION_PATTERN = r"^(\d+(\.\d+)?[smhd])+$"
 
 
 def parse_duration(value: Any) -> float:
-    """``'1h30m'`` -> 5400.0; a non-negative number is seconds already."""
+    """A rules.yaml duration, with the YAML type named when it is not one."""
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise PydanticCustomError(
             "duration_type", f"expected a duration like 30s, 5m, 4h, 1d, got {yaml_kind(value)}")
-    if isinstance(value, int | float):
-        seconds = float(value)
-    elif _DURATION.fullmatch(value.strip()):
-        seconds = sum(float(n) * _UNITS[u] for n, u in _PART.findall(value))
-    else:
-        raise PydanticCustomError(
-            "duration", "invalid duration {value} (write 30s, 5m, 4h, 1d, 1h30m, or seconds)",
-            {"value": repr(value)})
-    if seconds < 0:
-        raise PydanticCustomError("duration_negative", "a duration cannot be negative")
-    return seconds
+    try:
+        return clock.parse_duration(value)
+    except TimeInputError as exc:
+        raise PydanticCustomError("duration", "{problem}", {"problem": str(exc)}) from None
 
 
 def _group_field(value: Any) -> str:

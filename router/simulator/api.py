@@ -13,8 +13,8 @@ from typing import Any, TypeVar
 
 from flask import Blueprint, Response, g, jsonify, request
 
-from router.cursortoken import page_url
 from router.model import Status
+from router.web.api.cursor import page_url
 
 from .auth import AuthFailedError, authenticate
 from .context import sim

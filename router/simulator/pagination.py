@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, TypeVar
 
-from router import cursortoken
+from router.web.api import cursor as cursortoken
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, bindparam, select, tuple_, update
 from router.model import CameraEvent, Status
 from router.pipeline.inhibit import KnownCamera
 from router.store.dialect import upsert
-from router.store.tables_lifecycle import camera_state
+from router.store.schema_groups import camera_state
 
 CameraKey = tuple[str, str]
 _CHUNK = 400

@@ -20,7 +20,7 @@ from router.pipeline.group import Timing, flush_at, next_after_flush
 from router.store.db import Database
 from router.store.dialect import upsert
 from router.store.inbox import LeaseLost
-from router.store.tables_lifecycle import group_items, groups
+from router.store.schema_groups import group_items, groups
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,8 @@ from typing import Any
 from sqlalchemy import Dialect, bindparam, delete, insert, select, update
 from sqlalchemy.sql import ClauseElement
 
-from router import jsontext
-from router.payload import ParsedAlert
+from router.model import ParsedAlert
+from router.obs import jsontext
 from router.store.db import Database
 from router.store.dialect import upsert
 from router.store.schema import alerts, dedup

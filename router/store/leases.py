@@ -11,7 +11,7 @@ from sqlalchemy import case, delete, or_, select
 
 from router.store.db import Database
 from router.store.dialect import upsert
-from router.store.tables_upstream import leases
+from router.store.schema_upstream import leases
 
 
 def acquire(db: Database, name: str, *, owner: str, now: float, ttl: float) -> bool:

@@ -9,7 +9,7 @@ from sqlalchemy import Connection, select, tuple_, update
 
 from router.pipeline.notify_log import Sent
 from router.store.dialect import upsert
-from router.store.tables_lifecycle import notification_log
+from router.store.schema_groups import notification_log
 
 CameraKey = tuple[str, str]
 _CHUNK = 400

@@ -12,7 +12,7 @@ from router.pipeline.ratelimit import take as take_window
 from router.store.db import Database
 from router.store.dialect import upsert
 from router.store.schema import deliveries, notifications
-from router.store.tables_lifecycle import target_rates
+from router.store.schema_groups import target_rates
 
 
 def take(conn: Connection, dialect: str, target_key: str, count: int, period: float,

@@ -199,4 +199,4 @@ attempts = Table(
 Index("ix_attempts_delivery_id", attempts.c.delivery_id)
 
 # Tables owned by later stages live in their own modules, on the same metadata.
-from router.store import tables_admin, tables_lifecycle, tables_upstream  # noqa: E402, F401
+from router.store import schema_groups, schema_upstream  # noqa: E402, F401

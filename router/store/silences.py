@@ -12,7 +12,7 @@ from sqlalchemy import Connection, insert, select, update
 from router.pipeline.silence import Silence
 from router.rules.inhibit import MatchError, parse_match
 from router.store.db import Database
-from router.store.tables_lifecycle import silences
+from router.store.schema_groups import silences
 
 log = logging.getLogger(__name__)
 

@@ -35,7 +35,7 @@ from sqlalchemy import (
 )
 
 from router.model import label_key
-from router.store import tables_lifecycle
+from router.store import schema_groups
 from router.store.schema import (
     DONE,
     PENDING,
@@ -256,7 +256,7 @@ def _note_links(alert_ids: Sequence[int]) -> Any:
         select(decisions.c.alert_id, decisions.c.notification_id)
         .where(decisions.c.alert_id.in_(alert_ids), decisions.c.notification_id.is_not(None)),
     ]
-    items = getattr(tables_lifecycle, "group_items", None)
+    items = schema_groups.group_items
     if items is not None:
         parts.append(select(items.c.alert_id, items.c.notification_id)
                      .where(items.c.alert_id.in_(alert_ids),
@@ -421,7 +421,7 @@ def _alerts_24h(conn: Connection, now: float) -> dict[str, Any]:
 
 def cameras_in_trouble(conn: Connection, limit: int = 50) -> dict[str, Any]:
     """Cameras not ``normal`` now: the lifecycle's camera state, else their latest event."""
-    state = getattr(tables_lifecycle, "camera_state", None)
+    state = schema_groups.camera_state
     if state is not None:
         return _trouble_from_state(conn, state, limit)
     return _trouble_from_events(conn, limit)

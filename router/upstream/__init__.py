@@ -1,9 +1,10 @@
 """The VisionAlert REST API: client, shared rate limit and breaker, enrichment cache.
 
-``upstream_for(runtime)`` gives the process's :class:`Upstream` (built from
+``build_upstream(settings, db, clock)`` gives a process's :class:`Upstream` (from the
 ``ROUTER_VISIONALERT_*`` settings); everything it learns is kept in the store.
 """
 
+from router.upstream.build import build_upstream
 from router.upstream.errors import (
     CircuitOpen,
     UpstreamError,
@@ -11,7 +12,6 @@ from router.upstream.errors import (
     UpstreamThrottled,
     UpstreamUnavailable,
 )
-from router.upstream.registry import build_upstream, upstream_for, use_upstream
 from router.upstream.service import Upstream
 
 __all__ = [
@@ -22,6 +22,4 @@ __all__ = [
     "UpstreamThrottled",
     "UpstreamUnavailable",
     "build_upstream",
-    "upstream_for",
-    "use_upstream",
 ]

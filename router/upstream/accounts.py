@@ -7,7 +7,7 @@ import hashlib
 from sqlalchemy import Connection
 
 from router.store.dialect import upsert
-from router.store.tables_upstream import upstream_accounts
+from router.store.schema_upstream import upstream_accounts
 
 
 def account_key(base_url: str, token: str) -> str:

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, delete, select, update
 
 from router.store.db import Database
 from router.store.dialect import upsert
-from router.store.tables_upstream import (
+from router.store.schema_upstream import (
     upstream_accounts,
     upstream_alert_cameras,
     upstream_cameras,

@@ -19,7 +19,8 @@ from urllib.parse import quote, urljoin, urlsplit
 import httpx
 from pydantic import BaseModel, ValidationError
 
-from router import __version__, metrics
+from router import __version__
+from router.obs import metrics
 from router.pipeline.backoff import retry_delay
 from router.upstream.breaker import CircuitBreaker
 from router.upstream.errors import (

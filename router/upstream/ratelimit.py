@@ -20,7 +20,7 @@ from sqlalchemy import select, update
 
 from router.clock import Clock
 from router.store.db import Database
-from router.store.tables_upstream import upstream_accounts
+from router.store.schema_upstream import upstream_accounts
 from router.upstream.accounts import ensure_account
 from router.upstream.errors import UpstreamThrottled
 

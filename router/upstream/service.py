@@ -14,8 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from router import metrics
 from router.clock import Clock
+from router.obs import metrics
 from router.upstream.cache import AlertFact, Cache, CameraFact
 from router.upstream.client import VisionAlertClient
 from router.upstream.models import Camera, parse_timestamp

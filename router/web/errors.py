@@ -14,7 +14,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from router import jsontext
+from router.obs import jsontext
 
 STORE_UNAVAILABLE = "store unavailable: nothing was stored; retry later"
 RETRY_AFTER_S = 5

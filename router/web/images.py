@@ -4,7 +4,7 @@ The browser loads snapshot and reference images through the router, so the
 dashboard works where the upstream media host is not reachable from the
 operator's network, and a page never makes the browser fetch an arbitrary URL
 from a webhook. What may be fetched is exactly what may be attached to a
-message (``router.pipeline.images.ImageFetcher``: http(s), allowlisted hosts,
+message (``router.channels.images.ImageFetcher``: http(s), allowlisted hosts,
 public addresses unless configured, image content only, 5 MiB, short timeout,
 cached). One fetcher per application, so its cache serves every page view.
 """
@@ -15,7 +15,7 @@ from typing import Protocol
 
 from flask import Flask, current_app
 
-from router.pipeline.images import FetchedImage, ImageFetcher, ImageRefused
+from router.channels.images import FetchedImage, ImageFetcher, ImageRefused
 from router.settings import Settings
 
 __all__ = ["FetchedImage", "ImageRefused", "ImageSource", "image_source", "install"]

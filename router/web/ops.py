@@ -11,12 +11,13 @@ from collections.abc import Iterable, Iterator
 from flask import Blueprint, Response, current_app, jsonify
 from flask.blueprints import BlueprintSetupState
 
-from router import __version__, metrics
+from router import __version__
 from router.errors import StoreError
+from router.obs import metrics
+from router.pipeline.runtime import Runtime
 from router.rules.models import Route
-from router.runtime import Runtime
 from router.store.migrate import ensure_current
-from router.web import errors, requestlog
+from router.web import collectors, errors, requestlog
 from router.web.api import require_admin
 from router.web.errors import error_response
 
@@ -44,8 +45,8 @@ def metrics_page() -> Response:
         metrics.precreate(rules.receivers, [route.name for route in _routes(rules.routes)])
     holder = rt.rules
     body = metrics.render([
-        metrics.StoreCollector(rt.db, rt.clock.now),
-        metrics.ConfigCollector(lambda: (holder.last_reload_successful,
+        collectors.StoreCollector(rt.db, rt.clock.now),
+        collectors.ConfigCollector(lambda: (holder.last_reload_successful,
                                          holder.last_success_time)),
     ])
     return Response(body, mimetype=None, content_type=metrics.CONTENT_TYPE)

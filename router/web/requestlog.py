@@ -6,7 +6,7 @@ request runs and returned in the response. The line names the URL rule, never
 the raw path, because a path may carry the webhook token.
 
 The helpers below take plain values, not Flask's request, so the webhook lane
-(:mod:`router.web.webhook_lane`), which answers without Flask, logs and counts
+(:mod:`router.receive.lane`), which answers without Flask, logs and counts
 exactly as the hooks do.
 """
 
@@ -20,7 +20,7 @@ import time
 from flask import Response, g, request
 from flask.sansio.app import App
 
-from router import logs, metrics
+from router.obs import logs, metrics
 
 log = logging.getLogger("router.http")
 

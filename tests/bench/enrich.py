@@ -42,14 +42,13 @@ if __package__ in (None, ""):  # run as a script: make ``tests`` importable
 
 import router.pipeline.worker as worker_module
 from router.clock import SystemClock
-from router.payload import parse_payload
+from router.pipeline.runtime import Runtime
 from router.pipeline.worker import Worker
-from router.runtime import Runtime
 from router.settings import Settings
 from router.simulator import SimulatorConfig, SimulatorServer
 from router.store.ingest import accept_alert
 from router.store.migrate import upgrade
-from router.upstream import upstream_for
+from router.upstream.payload import parse_payload
 from tests.simulator.wiring import (
     api_requests,
     create_alert,
@@ -75,7 +74,7 @@ class Passes:
 
 def instrument(runtime: Runtime, passes: Passes) -> None:
     """Count passes and API requests per pass, without changing what they do."""
-    client = upstream_for(runtime).client
+    client = runtime.upstream.client
     real_get = client._get
     calls = [0]
 

@@ -37,7 +37,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make ``tests.bench`` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from router.sample import SAMPLE_WEBHOOK
+from router.receive.sample import SAMPLE_WEBHOOK
 from tests.bench.common import (
     HOST,
     MARKER,

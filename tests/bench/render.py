@@ -16,8 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from router.pipeline.render import render_for_target
-from tests.golden.samples import AT, EXTERNAL, SINGLE, group
+from router.channels.render import render_for_target
+from tests.channels.golden.samples import AT, EXTERNAL, SINGLE, group
 
 URLS = {
     "generic": "json://hooks.example.com/x",

@@ -12,7 +12,7 @@ import httpx
 from sqlalchemy import func, select
 
 from router.clock import ManualClock
-from router.runtime import Runtime
+from router.pipeline.runtime import Runtime
 from router.simulator import SimulatorServer
 from router.store.schema import PENDING, alerts, camera_events
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from flask import Flask
 
 from router.app import create_app
-from router.runtime import Runtime
-from router.web.webhook_lane import WebhookLane
+from router.pipeline.runtime import Runtime
+from router.receive.lane import WebhookLane
 
 ENTRIES = ("lane", "flask")
 

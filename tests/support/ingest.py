@@ -6,10 +6,10 @@ import hashlib
 import json
 from typing import Any
 
-from router.payload import parse_payload
-from router.sample import SAMPLE_WEBHOOK
+from router.receive.sample import SAMPLE_WEBHOOK
 from router.store.db import Database
 from router.store.ingest import Accepted, accept_alert
+from router.upstream.payload import parse_payload
 
 
 def sample_body(serial: str) -> dict[str, Any]:

@@ -15,10 +15,10 @@ from sqlalchemy import select
 
 from router.app import create_app
 from router.clock import ManualClock
+from router.pipeline.runtime import Runtime
 from router.pipeline.worker import Worker
 from router.rules.inhibit import with_lifecycle
 from router.rules.models import RulesSpec
-from router.runtime import Runtime
 from router.store.schema import camera_events, decisions, notifications
 
 _NONCE = itertools.count()

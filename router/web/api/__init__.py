@@ -12,7 +12,7 @@ from typing import Any, TypeVar, cast
 
 from flask import Blueprint, current_app, request
 
-from router.runtime import Runtime
+from router.pipeline.runtime import Runtime
 from router.web.auth import bearer_ok
 from router.web.errors import error_response
 

@@ -13,9 +13,9 @@ from typing import Any
 
 from flask import request
 
+from router.clock import iso
 from router.store import deliveries as store
 from router.store import views
-from router.timeinput import iso
 from router.web.api import bp, require_admin, runtime
 from router.web.api.pagination import QueryError, envelope, page_request, window
 from router.web.errors import error_response

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from router import cursortoken
-from router.cursortoken import page_url
 from router.store.views import Page, Window
+from router.web.api import cursor as cursortoken
+from router.web.api.cursor import page_url
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200

@@ -20,7 +20,7 @@ from flask import Response, jsonify, request
 from router.errors import RulesError
 from router.pipeline.deliver import privacy_url
 from router.rules import Rules, load_rules
-from router.runtime import RulesHolder
+from router.rules.holder import RulesHolder
 from router.web.api import bp, require_admin, runtime
 from router.web.api.pagination import isoify
 from router.web.errors import error_response

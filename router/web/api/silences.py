@@ -15,9 +15,10 @@ from typing import Any
 
 from flask import request
 
+from router.clock import iso, parse_span, parse_time
+from router.errors import TimeInputError
 from router.rules.inhibit import MatchError
 from router.store import silences as store
-from router.timeinput import TimeInputError, iso, parse_span, parse_time
 from router.web.api import bp, require_admin, runtime
 from router.web.errors import error_response
 

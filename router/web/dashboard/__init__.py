@@ -11,7 +11,7 @@ from flask import Blueprint, Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from router.runtime import Runtime
+from router.pipeline.runtime import Runtime
 from router.web import images
 from router.web.dashboard import session as login
 

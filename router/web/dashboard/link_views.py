@@ -1,7 +1,7 @@
 """Signed action links from notifications: ``/a/open/<alert>`` and ``/a/silence``.
 
 GET never changes anything: the silence link shows a confirmation page whose
-form (with the session's CSRF token) makes the change. See router.links.
+form (with the session's CSRF token) makes the change. See router.channels.links.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from flask import render_template, request, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from router import links
+from router.channels import links
 from router.web.dashboard import bp, lifecycle
 from router.web.dashboard import session as login
 from router.web.dashboard.pages import render_alert

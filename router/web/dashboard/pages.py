@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Response, abort, render_template, request, url_for
 
-from router import links
+from router.channels import links
 from router.store import views
 from router.web import images
 from router.web.api.alerts import alert_filter

@@ -9,8 +9,8 @@ from typing import Any
 from flask import render_template, request
 
 from router.errors import RouterError
-from router.rules.explain import build_events, explain, parse_at
-from router.sample import SAMPLE_WEBHOOK
+from router.pipeline.explain import build_events, explain, parse_at
+from router.receive.sample import SAMPLE_WEBHOOK
 from router.web.api.rules import describe_rules
 from router.web.dashboard import bp
 from router.web.dashboard import session as login

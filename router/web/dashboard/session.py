@@ -19,8 +19,8 @@ from flask import Flask, Request, abort, current_app, redirect, request, session
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from router.links import derive_key
-from router.runtime import Runtime
+from router.channels.links import derive_key
+from router.pipeline.runtime import Runtime
 
 F = TypeVar("F", bound=Callable[..., Any])
 COOKIE = "router_session"

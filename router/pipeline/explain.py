@@ -1,0 +1,165 @@
+"""Explain: what the rules in force would do with a webhook, without sending anything.
+
+For every camera: each route tried (why it matched, or the first matcher that
+failed), the receivers reached with their targets in Apprise's privacy form,
+the route options, and the rendered title and body per receiver.
+
+Enrichment (optional) is a mapping serial -> fields laid over the camera event
+built from the webhook, as the VisionAlert API would: ``anomalies`` (type ->
+score), ``snapshot_url``, ``reference_url``, ``enriched`` (default true when an
+entry is given), ``notes``, ``status``, ``tags``, ``name``, ``upstream_alert_id``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, StrictBool, StrictInt, StrictStr, ValidationError
+
+from router.channels.render import RenderError, render
+from router.clock import parse_datetime
+from router.errors import RouterError, TimeInputError
+from router.model import CameraEvent, Status, canonical_anomaly, parse_label
+from router.pipeline.deliver import privacy_url
+from router.pipeline.enrich import camera_events
+from router.rules.models import Receiver, RouteOptions, Rules
+from router.rules.routing import RouteMatch, route_event
+from router.rules.templates import TemplateText
+from router.upstream.payload import parse_payload
+
+
+class ExplainError(RouterError):
+    """The input to explain is unusable; the message names the field."""
+
+
+class _Enrichment(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    anomalies: dict[str, float | None] | list[StrictStr] | None = None
+    snapshot_url: StrictStr | None = None
+    reference_url: StrictStr | None = None
+    enriched: StrictBool = True
+    notes: StrictStr | None = None
+    enrichment_note: StrictStr | None = None
+    status: StrictStr | None = None
+    tags: list[StrictStr] | None = None
+    name: StrictStr | None = None
+    upstream_alert_id: StrictInt | None = None
+
+
+def build_events(payload: Any, enrichment: Mapping[str, Any] | None = None
+                 ) -> list[CameraEvent]:
+    """Camera events as the worker would build them, with optional enrichment laid over."""
+    parsed = parse_payload(payload)  # PayloadError names the field
+    events = camera_events(0, parsed.normalised)
+    if not enrichment:
+        return events
+    if not isinstance(enrichment, Mapping):
+        raise ExplainError("enrichment must be a mapping: camera serial -> fields")
+    serials = {e.serial for e in events}
+    for serial in enrichment:
+        if serial not in serials:
+            raise ExplainError(f"enrichment[{serial!r}]: no camera with this serial in the "
+                               f"payload (cameras: {', '.join(sorted(serials))})")
+    return [_enrich(e, enrichment[e.serial]) if e.serial in enrichment else e for e in events]
+
+
+def _enrich(event: CameraEvent, fields: Any) -> CameraEvent:
+    try:
+        spec = _Enrichment.model_validate(fields)
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        where = ".".join(str(p) for p in err["loc"])
+        raise ExplainError(f"enrichment[{event.serial!r}].{where}: {err['msg']}") from None
+    changes: dict[str, Any] = {k: v for k, v in spec.model_dump(exclude_unset=True).items()
+                               if k not in ("anomalies", "status", "tags")}
+    changes["enriched"] = spec.enriched
+    if spec.anomalies is not None:
+        scores = spec.anomalies if isinstance(spec.anomalies, dict) else \
+            dict.fromkeys(spec.anomalies)
+        changes["anomalies"] = {canonical_anomaly(k): v for k, v in scores.items()}
+    if spec.status is not None:
+        changes["status"] = parse_label(spec.status).status
+    if spec.tags is not None:
+        changes["tags"] = tuple(spec.tags)
+    if changes.get("anomalies") and "status" not in changes:
+        changes["status"] = Status.ANOMALY
+    return dataclasses.replace(event, **changes)
+
+
+def parse_at(value: Any) -> datetime:
+    """ISO 8601 (``2024-03-31T01:30:00Z``; no zone means UTC) or epoch seconds, also
+    as text (a CLI flag or a form field)."""
+    if isinstance(value, str) and value.strip().replace(".", "", 1).isdigit():
+        value = float(value)
+    try:
+        return parse_datetime(value, name="at")
+    except TimeInputError as exc:
+        raise ExplainError(str(exc)) from None
+
+
+def effective_template(receiver: Receiver, options: RouteOptions, family: str = "generic"
+                       ) -> TemplateText:
+    """The texts a receiver renders on a route: the route's template wins over its own."""
+    chosen = options.template or receiver.template
+    if chosen is None:
+        return TemplateText(receiver.title, receiver.body)
+    return chosen.for_family(family)
+
+
+def explain(rules: Rules, events: Sequence[CameraEvent], now: datetime,
+            external_url: str | None = None) -> dict[str, Any]:
+    """The JSON-ready explanation of routing ``events`` at ``now``."""
+    return {
+        "rules": {"source": str(rules.source), "digest": rules.digest},
+        "at": now.isoformat(),
+        "cameras": [_camera(rules, e, now, external_url) for e in events],
+    }
+
+
+def _camera(rules: Rules, event: CameraEvent, now: datetime,
+            external_url: str | None) -> dict[str, Any]:
+    decision = route_event(rules, event, now, trace=True)
+    return {
+        "serial": event.serial,
+        "name": event.name,
+        "tags": list(event.tags),
+        "status": event.status.value,
+        "anomalies": dict(event.anomalies),
+        "enriched": event.enriched,
+        "routes": [{"route": s.route, "matched": s.matched, "reason": s.reason}
+                   for s in decision.steps],
+        "receivers": [_receiver(rules, m, event, now, external_url) for m in decision.matches],
+    }
+
+
+def _receiver(rules: Rules, match: RouteMatch, event: CameraEvent, now: datetime,
+              external_url: str | None) -> dict[str, Any]:
+    receiver = rules.receivers[match.receiver]
+    text = effective_template(receiver, match.options)
+    out: dict[str, Any] = {
+        "route": match.route,
+        "receiver": match.receiver,
+        "targets": [privacy_url(url) for url in receiver.urls],
+        "options": _options(match.options),
+    }
+    try:
+        rendered = render([event], receiver=receiver.name, route=match.route,
+                          title_template=text.title, body_template=text.body,
+                          external_url=external_url, timezone=match.options.timezone,
+                          at=now.timestamp(), now=now.timestamp())
+    except (RenderError, OSError) as exc:
+        out["render_error"] = str(exc)
+    else:
+        out["title"], out["body"] = rendered.title, rendered.body
+    return out
+
+
+def _options(options: RouteOptions) -> dict[str, Any]:
+    found = dataclasses.asdict(options)
+    found["group_by"] = list(options.group_by)
+    found["template"] = options.template.name if options.template else None
+    return found

@@ -1,0 +1,130 @@
+"""The webhook lane: JSON webhooks answered in front of Flask, by the same code.
+
+Ingest rate is the one figure where the web framework's own cost counts:
+VisionAlert waits on every webhook, and Flask's per-request machinery (request
+context, URL map, hooks, response object) cost as much CPU as parsing and
+storing the alert. This WSGI middleware takes ``POST /webhooks/visionalert`` and
+``/webhooks/visionalert/<token>`` with a declared body length within the limit
+and any content type but a form, and runs the steps of the Flask view in
+:mod:`router.receive.view`: the same token check, parser, transaction and reply,
+the same request id, log line and counters. Everything else (form bodies,
+chunked or oversized bodies, every other path) goes to Flask unchanged.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, NamedTuple
+
+from werkzeug.exceptions import InternalServerError
+from werkzeug.http import HTTP_STATUS_CODES
+
+from router.obs import logs
+from router.pipeline.runtime import Runtime
+from router.receive.view import FORM_TYPES, PATH, UNAUTHORIZED, accept, authorised
+from router.web import requestlog
+from router.web.errors import STORE_OUTAGES, Reply, error_body, http_error, store_unavailable
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+log = logging.getLogger(__name__)
+
+_TOKEN_ROUTE = f"{PATH}/<token>"
+_PREFIX = f"{PATH}/"
+
+
+class WebhookLane:
+    """WSGI middleware: ``app.wsgi_app = WebhookLane(app.wsgi_app, runtime)``."""
+
+    def __init__(self, inner: WSGIApplication, runtime: Runtime) -> None:
+        self.inner = inner
+        self.runtime = runtime
+        self.max_body = runtime.settings.max_body_bytes
+
+    def __call__(self, environ: WSGIEnvironment,
+                 start_response: StartResponse) -> Iterable[bytes]:
+        taken = self._take(environ)
+        if taken is None:
+            return self.inner(environ, start_response)
+        started = time.perf_counter()
+        rid = requestlog.request_id(environ.get("HTTP_X_REQUEST_ID"))
+        logs.new_context(request_id=rid)
+        try:
+            reply = self._reply(environ, taken)
+            data = reply.encoded()
+            start_response(f"{reply.status} {_reason(reply.status)}", [
+                ("Content-Type", "application/json"),
+                ("Content-Length", str(len(data))),
+                *reply.headers,
+                (requestlog.HEADER, rid),
+            ])
+            requestlog.count_webhook(reply.status)
+            requestlog.log_request(rid, "POST", taken.rule, reply.status, started, len(data),
+                                   environ.get("REMOTE_ADDR"))
+            return [data]
+        finally:
+            logs.new_context()
+
+    def _take(self, environ: WSGIEnvironment) -> _Taken | None:
+        """What this lane needs to answer the request itself, or None: Flask's turn."""
+        if environ.get("REQUEST_METHOD") != "POST" or "HTTP_TRANSFER_ENCODING" in environ:
+            return None
+        declared: str = environ.get("CONTENT_LENGTH") or ""
+        if not declared.isdigit() or int(declared) > self.max_body:
+            return None  # Flask answers 413 (after the token check), or reads chunks
+        mimetype = _mimetype(environ)
+        route = _route(environ.get("PATH_INFO", ""))
+        if mimetype in FORM_TYPES or route is None:
+            return None
+        return _Taken(route[0], route[1], int(declared), mimetype or "application/octet-stream")
+
+    def _reply(self, environ: WSGIEnvironment, taken: _Taken) -> Reply:
+        rt = self.runtime
+        if not authorised(rt, path_token=taken.token,
+                          header_token=environ.get("HTTP_X_ROUTER_TOKEN"),
+                          authorization=environ.get("HTTP_AUTHORIZATION")):
+            return UNAUTHORIZED
+        length = taken.length
+        raw = environ["wsgi.input"].read(length)
+        if len(raw) < length:
+            return Reply(400, error_body(
+                f"body ended after {len(raw)} of the {length} bytes its Content-Length "
+                "announced"))
+        try:
+            return accept(rt, raw, taken.content_type, lambda: raw)
+        except STORE_OUTAGES:
+            return store_unavailable()
+        except Exception:  # what Flask does for an unhandled error: log it, answer 500
+            log.exception("Exception on %s [POST]", environ.get("PATH_INFO"))
+            return http_error(InternalServerError())
+
+
+class _Taken(NamedTuple):
+    rule: str  # the URL rule, for the log line (never the path: it may hold the token)
+    token: str | None
+    length: int
+    content_type: str
+
+
+def _route(path: str) -> tuple[str, str | None] | None:
+    """(URL rule, path token) for a webhook path, as Flask's URL map would match it."""
+    if path == PATH:
+        return PATH, None
+    if path.startswith(_PREFIX):
+        segment = path[len(_PREFIX):]
+        if segment and "/" not in segment:
+            # WSGI hands the path over as latin-1; werkzeug decodes it as UTF-8 so.
+            return _TOKEN_ROUTE, segment.encode("latin-1").decode("utf-8", "replace")
+    return None
+
+
+def _mimetype(environ: WSGIEnvironment) -> str:
+    value: str = environ.get("CONTENT_TYPE") or ""
+    return value.partition(";")[0].strip().lower()
+
+
+def _reason(status: int) -> str:
+    return HTTP_STATUS_CODES.get(status, "Unknown").upper()  # as werkzeug writes it
