@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import time
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, overload
 
 from router.errors import TimeInputError
 
@@ -106,6 +106,10 @@ def parse_span(value: Any, *, name: str) -> float:
     return seconds
 
 
+@overload
+def iso(ts: float) -> str: ...
+@overload
+def iso(ts: None) -> None: ...
 def iso(ts: float | None) -> str | None:
     """Epoch seconds -> ``2026-11-25T10:00:00Z`` (None stays None)."""
     if ts is None:

@@ -18,7 +18,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from router.channels import context as contexts
@@ -37,8 +37,12 @@ from router.channels.sandbox import (
 from router.model import CameraEvent
 from router.rules.templates import TemplateSet, TemplateText
 
-__all__ = ["Image", "RenderError", "Rendered", "check_template", "kind_counts", "kinds",
-           "percent", "render", "render_for_target", "summary"]
+if TYPE_CHECKING:  # types only: router.rules.check imports this module
+    from router.rules.models import Receiver, RouteOptions
+
+__all__ = ["Image", "RenderError", "Rendered", "check_template", "chosen_template",
+           "kind_counts", "kinds", "percent", "render", "render_for_target", "summary",
+           "template_text"]
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +56,23 @@ def _valid_zone(timezone: str | None) -> str | None:
         return ZoneInfo(timezone).key if timezone else None
     except (ZoneInfoNotFoundError, ValueError):
         return None
+
+
+def chosen_template(receiver: Receiver | None, options: RouteOptions | None
+                    ) -> TemplateSet | None:
+    """The template set a receiver renders with on a route: the route's wins over the
+    receiver's own; None means the families' defaults.
+
+    The worker (router/pipeline/notify.py) and ``explain`` both choose through it, so
+    explain shows what the targets will receive.
+    """
+    route = options.template if options is not None else None
+    return route or (receiver.template if receiver is not None else None)
+
+
+def template_text(template: TemplateSet | None, family: Family) -> TemplateText:
+    """The texts ``family`` renders from ``template`` (the defaults when None)."""
+    return template.for_family(family) if template else _DEFAULT
 
 
 def render_family(
@@ -99,7 +120,7 @@ def render_for_target(
     zone = _valid_zone(timezone)
     if timezone and zone is None:
         notes.append(f"unknown timezone {timezone!r}: times shown in UTC")
-    text = template.for_family(family) if template else _DEFAULT
+    text = template_text(template, family)
 
     def render(t: TemplateText) -> Rendered:
         return render_family(family, url, events, t, receiver=receiver, route=route, kind=kind,

@@ -135,13 +135,15 @@ def _register_simulator() -> None:
 _register_simulator()
 
 
-def _register_lifecycle_commands() -> None:
-    from router.cli.silences import register
+def _register_store_commands() -> None:
+    from router.cli.deliveries import deliveries, replay
+    from router.cli.silences import silence
 
-    register(main)  # silence add|list|expire, deliveries, replay
+    for command in (silence, deliveries, replay):
+        main.add_command(command)
 
 
-_register_lifecycle_commands()
+_register_store_commands()
 
 
 @main.group()

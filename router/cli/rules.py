@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from router.cli.explain_text import explain_text
 from router.errors import PayloadError, RulesError, SettingsError
 from router.pipeline.explain import ExplainError, build_events, explain, parse_at
 from router.pipeline.rule_tests import (
@@ -63,8 +64,11 @@ def _json_file(path: Path, what: str) -> Any:
               help="JSON: camera serial -> fields (anomalies with scores, snapshot_url, ...).")
 @click.option("--at", "at", default=None,
               help="Route as of this time (ISO 8601, or epoch seconds) [now].")
+@click.option("--format", "output", type=click.Choice(["json", "text"]), default="json",
+              show_default=True,
+              help="json: the API's answer; text: per target, its family and its message.")
 @_rules_option
-def explain_command(payload: Path, enrichment: Path | None, at: str | None,
+def explain_command(payload: Path, enrichment: Path | None, at: str | None, output: str,
                     rules_file: Path | None) -> None:
     """Show what the rules would do with a webhook PAYLOAD.json; sends nothing."""
     rules = _load(rules_file or _default_rules())
@@ -74,7 +78,11 @@ def explain_command(payload: Path, enrichment: Path | None, at: str | None,
                               _json_file(enrichment, "enrichment") if enrichment else None)
     except (PayloadError, ExplainError) as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(json.dumps(explain(rules, events, when), indent=2))
+    explained = explain(rules, events, when)
+    if output == "text":
+        click.echo("\n".join(explain_text(explained)))
+    else:
+        click.echo(json.dumps(explained, indent=2))
 
 
 @click.command()

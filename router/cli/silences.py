@@ -1,4 +1,4 @@
-"""``visionalert-router silence add|list|expire``, ``deliveries`` and ``replay``.
+"""``visionalert-router silence add|list|expire``.
 
 They work on the store named by ``ROUTER_DATABASE_URL`` directly, so they need
 no running router and act on every worker at once.
@@ -9,37 +9,15 @@ from __future__ import annotations
 import getpass
 import json
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import click
 
+from router.cli.store import open_store
 from router.clock import iso, parse_span, parse_time
-from router.errors import SettingsError, StoreError, TimeInputError
+from router.errors import TimeInputError
 from router.rules.inhibit import MatchError
-from router.settings import Settings
-from router.store import deliveries as delivery_store
 from router.store import silences as silence_store
-from router.store.db import Database
-
-
-@contextmanager
-def _store() -> Iterator[Database]:
-    from router.store.migrate import ensure_current
-
-    try:
-        settings = Settings.from_env()
-    except SettingsError as exc:
-        raise click.ClickException(f"invalid settings: {exc}") from None
-    db = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
-    try:
-        ensure_current(db)
-        yield db
-    except StoreError as exc:
-        raise click.ClickException(str(exc)) from None
-    finally:
-        db.dispose()
 
 
 def parse_matches(pairs: tuple[str, ...], raw: str | None) -> dict[str, Any]:
@@ -63,12 +41,6 @@ def parse_matches(pairs: tuple[str, ...], raw: str | None) -> dict[str, Any]:
     if not found:
         raise click.UsageError("give at least one --match KEY=VALUE (or --matchers JSON)")
     return found
-
-
-def register(main: click.Group) -> None:
-    main.add_command(silence)
-    main.add_command(deliveries)
-    main.add_command(replay)
 
 
 @click.group()
@@ -98,7 +70,7 @@ def silence_add(pairs: tuple[str, ...], raw: str | None, duration: str | None,
             raise TimeInputError("give --duration or --ends-at, not both")
         ends = (parse_time(ends_at, name="--ends-at") if ends_at
                 else starts + parse_span(duration or "1h", name="--duration"))
-        with _store() as db:
+        with open_store() as db:
             row = silence_store.create(db, matchers=matchers, starts_at=starts, ends_at=ends,
                                        author=author or getpass.getuser(), comment=comment,
                                        now=now)
@@ -113,7 +85,7 @@ def silence_add(pairs: tuple[str, ...], raw: str | None, duration: str | None,
 def silence_list(state: str) -> None:
     """List silences."""
     now = time.time()
-    with _store() as db:
+    with open_store() as db:
         rows = silence_store.list_all(db, now=now, state=state)
     for r in rows:
         click.echo(f"{r.id}\t{r.state(now)}\t{iso(r.starts_at)}\t{iso(r.ends_at)}\t"
@@ -127,40 +99,9 @@ def silence_list(state: str) -> None:
 def silence_expire(silence_id: int) -> None:
     """End a silence now."""
     now = time.time()
-    with _store() as db:
+    with open_store() as db:
         try:
             row = silence_store.expire(db, silence_id, now=now)
         except silence_store.SilenceNotFound as exc:
             raise click.ClickException(str(exc)) from None
     click.echo(f"silence {row.id} {row.state(now)} since {iso(row.ends_at)}")
-
-
-@click.command()
-@click.option("--dead", is_flag=True, help="Only dead letters (same as --state dead).")
-@click.option("--state", type=click.Choice(delivery_store.STATES), default=None)
-@click.option("--limit", type=click.IntRange(1, 10_000), default=100, show_default=True)
-def deliveries(dead: bool, state: str | None, limit: int) -> None:
-    """List deliveries (newest first) and count them by state."""
-    with _store() as db:
-        views = delivery_store.list_deliveries(db, state="dead" if dead else state, limit=limit)
-        counts = delivery_store.counts(db)
-    for v in views:
-        click.echo(f"{v.id}\t{v.state}\t{v.attempts}\t{v.receiver}\t{v.target}\t"
-                   f"{iso(v.created_at)}\t{v.last_error or ''}")
-    click.echo(" ".join(f"{k}={n}" for k, n in counts.items()))
-
-
-@click.command()
-@click.argument("ids", type=int, nargs=-1)
-@click.option("--all-dead", is_flag=True, help="Replay every dead letter.")
-def replay(ids: tuple[int, ...], all_dead: bool) -> None:
-    """Send dead letters again (fresh attempt budget)."""
-    if bool(ids) == all_dead:
-        raise click.UsageError("give delivery IDs or --all-dead")
-    with _store() as db:
-        done = delivery_store.replay(db, ids=ids, all_dead=all_dead, now=time.time())
-    missing = sorted(set(ids) - set(done))
-    click.echo(f"replayed {len(done)}: {' '.join(map(str, done))}".rstrip(": "))
-    if missing:
-        raise click.ClickException(f"not dead letters (not replayed): "
-                                   f"{' '.join(map(str, missing))}")

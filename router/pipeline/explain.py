@@ -2,7 +2,12 @@
 
 For every camera: each route tried (why it matched, or the first matcher that
 failed), the receivers reached with their targets in Apprise's privacy form,
-the route options, and the rendered title and body per receiver.
+the route options, the rendered title and body per receiver (generic family),
+and per target the message that target would receive (``messages``): its
+channel family and that family's rendering, made by the same template choice
+and render call as the worker (``chosen_template``, ``render_for_target``), as
+the first notification about the camera. Signed action links are not made (they
+would work): messages show the plain alert page link instead.
 
 Enrichment (optional) is a mapping serial -> fields laid over the camera event
 built from the webhook, as the VisionAlert API would: ``anomalies`` (type ->
@@ -19,12 +24,21 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, StrictBool, StrictInt, StrictStr, ValidationError
 
-from router.channels.render import RenderError, render
+from router.channels.families import Family, family_of
+from router.channels.preview import preview
+from router.channels.render import (
+    RenderError,
+    chosen_template,
+    render_family,
+    render_for_target,
+    template_text,
+)
 from router.clock import parse_datetime
 from router.errors import RouterError, TimeInputError
 from router.model import CameraEvent, Status, canonical_anomaly, parse_label
 from router.pipeline.deliver import privacy_url
 from router.pipeline.enrich import camera_events
+from router.pipeline.reasons import Reason
 from router.rules.models import Receiver, RouteOptions, Rules
 from router.rules.routing import RouteMatch, route_event
 from router.rules.templates import TemplateText
@@ -101,13 +115,10 @@ def parse_at(value: Any) -> datetime:
         raise ExplainError(str(exc)) from None
 
 
-def effective_template(receiver: Receiver, options: RouteOptions, family: str = "generic"
+def effective_template(receiver: Receiver, options: RouteOptions, family: Family = "generic"
                        ) -> TemplateText:
-    """The texts a receiver renders on a route: the route's template wins over its own."""
-    chosen = options.template or receiver.template
-    if chosen is None:
-        return TemplateText(receiver.title, receiver.body)
-    return chosen.for_family(family)
+    """The texts a receiver renders on a route for ``family``, as the worker chooses them."""
+    return template_text(chosen_template(receiver, options), family)
 
 
 def explain(rules: Rules, events: Sequence[CameraEvent], now: datetime,
@@ -136,6 +147,10 @@ def _camera(rules: Rules, event: CameraEvent, now: datetime,
     }
 
 
+# The worker's reason for the first message about a camera (one camera sent).
+FIRST_REASON = f"{Reason.FIRST.text} 1"
+
+
 def _receiver(rules: Rules, match: RouteMatch, event: CameraEvent, now: datetime,
               external_url: str | None) -> dict[str, Any]:
     receiver = rules.receivers[match.receiver]
@@ -147,15 +162,33 @@ def _receiver(rules: Rules, match: RouteMatch, event: CameraEvent, now: datetime
         "options": _options(match.options),
     }
     try:
-        rendered = render([event], receiver=receiver.name, route=match.route,
-                          title_template=text.title, body_template=text.body,
-                          external_url=external_url, timezone=match.options.timezone,
-                          at=now.timestamp(), now=now.timestamp())
+        rendered = render_family("generic", "", [event], text, receiver=receiver.name,
+                                 route=match.route, external_url=external_url,
+                                 timezone=match.options.timezone, at=now.timestamp(),
+                                 now=now.timestamp())
     except (RenderError, OSError) as exc:
         out["render_error"] = str(exc)
     else:
         out["title"], out["body"] = rendered.title, rendered.body
+    out["messages"] = [_message(url, receiver, match, event, now, external_url)
+                       for url in receiver.urls]
     return out
+
+
+def _message(url: str, receiver: Receiver, match: RouteMatch, event: CameraEvent,
+             now: datetime, external_url: str | None) -> dict[str, Any]:
+    """What one target receives: the worker's render call for a first notification."""
+    out: dict[str, Any] = {"target": privacy_url(url), "family": family_of(url)}
+    try:
+        rendered = render_for_target(
+            url, [event], receiver=receiver.name, route=match.route,
+            template=chosen_template(receiver, match.options), kind="firing",
+            reason=FIRST_REASON, external_url=external_url, timezone=match.options.timezone,
+            at=now.timestamp(), now=now.timestamp())
+    except (RenderError, OSError) as exc:
+        out["render_error"] = str(exc)
+        return out
+    return out | preview(url, rendered)
 
 
 def _options(options: RouteOptions) -> dict[str, Any]:

@@ -11,7 +11,12 @@ from typing import Any
 
 from router.channels.context import ActionLinkMaker
 from router.channels.links import ActionLinks
-from router.channels.render import Rendered, RenderError, render_for_target
+from router.channels.render import (
+    Rendered,
+    RenderError,
+    chosen_template,
+    render_for_target,
+)
 from router.model import CameraEvent
 from router.pipeline.deliver import privacy_url
 from router.pipeline.flush import Verdict
@@ -52,8 +57,7 @@ def flush_notifications(rules: Rules, claim: GroupClaim, verdicts: Sequence[Verd
     """One notification per kind that has cameras to send, keyed by kind."""
     receiver = rules.receivers.get(claim.receiver)
     route = routes_by_name(rules).get(claim.route)
-    template = (route.options.template if route is not None else None) or (
-        receiver.template if receiver is not None else None)
+    template = chosen_template(receiver, route.options if route is not None else None)
     notes = {}
     for kind in KINDS:
         chosen = [v for v in verdicts if v.item.kind == kind and v.reason.sends]

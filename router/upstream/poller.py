@@ -24,7 +24,7 @@ from typing import Protocol
 
 from sqlalchemy import select
 
-from router.clock import Clock
+from router.clock import Clock, iso
 from router.settings import Settings
 from router.store import leases
 from router.store.db import Database
@@ -35,7 +35,6 @@ from router.upstream import Upstream, UpstreamError
 from router.upstream.models import Alert
 from router.upstream.payload import parse_payload
 from router.upstream.polled import polled_body
-from router.upstream.service import iso
 
 log = logging.getLogger(__name__)
 

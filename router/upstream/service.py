@@ -12,9 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
-from router.clock import Clock
+from router.clock import Clock, iso
 from router.obs import metrics
 from router.upstream.cache import AlertFact, Cache, CameraFact
 from router.upstream.client import VisionAlertClient
@@ -140,8 +139,3 @@ class Upstream:
         url = self.client.reference(license_id, serial)
         self.cache.store_reference(license_id, serial, url, now)
         return url
-
-
-def iso(ts: float) -> str:
-    """Epoch seconds -> the ISO 8601 UTC form the API's ``start`` parameter takes."""
-    return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")

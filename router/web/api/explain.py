@@ -1,6 +1,8 @@
 """``POST /api/v1/explain``: what the rules in force would do with a webhook; sends nothing.
 
 Body: ``{"payload": {...webhook...}, "enrichment": {serial: {...}}?, "at": ISO|epoch?}``.
+The answer lists, per receiver reached, each target's ``messages`` entry: its channel
+family and the message it would receive (router/pipeline/explain.py).
 """
 
 from __future__ import annotations

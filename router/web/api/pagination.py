@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from router.clock import iso
 from router.store.views import Page, Window
 from router.web.api import cursor as cursortoken
 from router.web.api.cursor import page_url
@@ -125,12 +126,6 @@ def envelope(page: Page, request_url: str) -> dict[str, Any]:
     prev = Cursor(*page.previous_key, reverse=True) if page.previous_key else None
     return {"next": page_url(request_url, nxt), "previous": page_url(request_url, prev),
             "results": isoify(page.rows)}
-
-
-def iso(epoch: float) -> str:
-    """Epoch seconds -> ``2026-04-10T14:30:00.123456Z``."""
-    text = datetime.fromtimestamp(epoch, UTC).isoformat()
-    return text.replace("+00:00", "Z")
 
 
 def isoify(value: Any) -> Any:

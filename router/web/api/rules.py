@@ -11,7 +11,7 @@ import contextlib
 import os
 import tempfile
 from collections.abc import Iterator
-from dataclasses import asdict, is_dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ from flask import Response, jsonify, request
 
 from router.errors import RulesError
 from router.pipeline.deliver import privacy_url
-from router.rules import Rules, load_rules
+from router.rules import Route, RouteOptions, Rules, load_rules
 from router.rules.holder import RulesHolder
 from router.web.api import bp, require_admin, runtime
 from router.web.api.pagination import isoify
@@ -29,14 +29,12 @@ POSTED_NAME = "posted rules"
 
 
 def reload_status(holder: RulesHolder) -> dict[str, Any]:
-    """What the last (re)load did; attributes read defensively as reload support grows."""
-    current = holder.current
-    ok = getattr(holder, "last_reload_successful", holder.error is None)
+    """What the last (re)load did."""
     return {
-        "loaded": current is not None,
-        "last_reload_successful": bool(ok),
-        "last_success_at": getattr(holder, "last_success_time", None),
-        "last_error": getattr(holder, "last_error", None) or holder.error,
+        "loaded": holder.current is not None,
+        "last_reload_successful": holder.last_reload_successful,
+        "last_success_at": holder.last_success_time,
+        "last_error": holder.last_error or holder.error,
     }
 
 
@@ -52,25 +50,22 @@ def describe_rules(holder: RulesHolder) -> dict[str, Any]:
     return body
 
 
-def _route(route: Any) -> dict[str, Any]:
+def _route(route: Route) -> dict[str, Any]:
     return {
         "name": route.name,
         "match": [m.describe() for m in route.matchers] or ["catch-all"],
         "receivers": list(route.receivers),
-        "continue": bool(getattr(route, "continue_", False)),
-        "options": _options(getattr(route, "options", None)),
-        "routes": [_route(child) for child in getattr(route, "routes", ()) or ()],
+        "continue": route.continue_,
+        "options": _options(route.options),
+        "routes": [_route(child) for child in route.routes],
     }
 
 
-def _options(options: Any) -> dict[str, Any]:
+def _options(options: RouteOptions) -> dict[str, Any]:
     """The route's timing options that are plain values (the template by name)."""
-    if options is None or not is_dataclass(options) or isinstance(options, type):
-        return {}
     found = {k: v for k, v in asdict(options).items() if _plain(v)}
-    template = getattr(options, "template", None)
-    if template is not None:
-        found["template"] = getattr(template, "name", None)
+    if options.template is not None:
+        found["template"] = options.template.name
     return {k: list(v) if isinstance(v, tuple) else v for k, v in found.items()}
 
 
@@ -83,7 +78,7 @@ def _plain(value: Any) -> bool:
 def _receivers(rules: Rules) -> list[dict[str, Any]]:
     return [{"name": r.name,
              "targets": [privacy_url(u) for u in r.urls],
-             "template": getattr(r.template, "name", None)}
+             "template": r.template.name if r.template is not None else None}
             for r in rules.receivers.values()]
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from flask import render_template
 from werkzeug.exceptions import HTTPException
 
+from router import clock
 from router.web.dashboard import bp
 from router.web.dashboard import session as login
 
@@ -24,9 +25,7 @@ def when(epoch: float | None) -> str:
 
 @bp.app_template_filter("iso")
 def iso(epoch: float | None) -> str:
-    if epoch is None:
-        return ""
-    return datetime.fromtimestamp(float(epoch), UTC).isoformat().replace("+00:00", "Z")
+    return "" if epoch is None else clock.iso(float(epoch))
 
 
 @bp.app_template_filter("duration")

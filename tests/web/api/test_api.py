@@ -16,6 +16,8 @@ from sqlalchemy import select, update
 from router.pipeline.runtime import Runtime
 from router.store import views
 from router.store.schema import alerts
+from router.store.views.alerts import _alert_where as alert_where
+from router.store.views.paging import _batch as batch_query
 from tests.support.httpsink import HttpSink
 from tests.web.fixtures import (
     ADMIN,
@@ -342,8 +344,8 @@ def test_listings_merge_pending_and_finished_alerts(make_runtime: Callable[..., 
 def test_time_queries_read_indexes_not_the_whole_table(runtime: Runtime) -> None:
     """SQLite's plan for a page of alerts: each part through its index, no table scan."""
     query = select(alerts.c.id, alerts.c.received_at.label("ts")).where(
-        *views._alert_where(views.AlertFilter(license="LIC-A", start=1.0)))
-    batch = views._batch(query, alerts.c.received_at, alerts.c.id, False, views.ALERT_PARTS)
+        *alert_where(views.AlertFilter(license="LIC-A", start=1.0)))
+    batch = batch_query(query, alerts.c.received_at, alerts.c.id, False, views.ALERT_PARTS)
     with runtime.db.read() as conn:
         sql = str(batch.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
         plan = [row[-1] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}")]
