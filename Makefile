@@ -28,6 +28,7 @@ run: $(VENV)/.installed-run
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check router tests
 	$(BIN)/mypy router
+	$(BIN)/lint-imports
 
 test: $(VENV)/.installed-test lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import time
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any, Protocol, overload
 
 from router.errors import TimeInputError
@@ -22,6 +23,7 @@ __all__ = [
     "iso",
     "parse_datetime",
     "parse_duration",
+    "parse_retry_after",
     "parse_span",
     "parse_time",
 ]
@@ -115,3 +117,17 @@ def iso(ts: float | None) -> str | None:
     if ts is None:
         return None
     return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
+
+
+def parse_retry_after(value: str | None, now: float) -> float | None:
+    """``Retry-After: 2`` -> 2.0; an HTTP date -> seconds from ``now``; junk -> None."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return max(0.0, when.timestamp() - now)

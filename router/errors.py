@@ -5,6 +5,7 @@
     ├── RulesError              rules.yaml is invalid; ``problems`` lists file:line:col texts
     ├── PayloadError            a webhook body is unusable; ``field`` names the culprit
     ├── StoreError              the database is unreachable or not migrated
+    │   └── StoreUnavailable    the database is down or saturated: answered 503, retry later
     └── TimeInputError          a time or duration typed at the API, CLI or in rules is unusable
 
 Each message says what was wrong and how to fix it; none carries a secret.
@@ -56,6 +57,10 @@ class PayloadError(RouterError):
 
 class StoreError(RouterError):
     """The store is unreachable or its schema is not at the expected revision."""
+
+
+class StoreUnavailable(StoreError):
+    """The database is down or saturated (refused, lost, pool exhausted): retry later."""
 
 
 class TimeInputError(RouterError, ValueError):

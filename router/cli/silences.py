@@ -16,6 +16,7 @@ import click
 from router.cli.store import open_store
 from router.clock import iso, parse_span, parse_time
 from router.errors import TimeInputError
+from router.pipeline.flush import silence as silencing
 from router.rules.inhibit import MatchError
 from router.store import silences as silence_store
 
@@ -71,7 +72,7 @@ def silence_add(pairs: tuple[str, ...], raw: str | None, duration: str | None,
         ends = (parse_time(ends_at, name="--ends-at") if ends_at
                 else starts + parse_span(duration or "1h", name="--duration"))
         with open_store() as db:
-            row = silence_store.create(db, matchers=matchers, starts_at=starts, ends_at=ends,
+            row = silencing.create(db, matchers=matchers, starts_at=starts, ends_at=ends,
                                        author=author or getpass.getuser(), comment=comment,
                                        now=now)
     except (TimeInputError, MatchError) as exc:

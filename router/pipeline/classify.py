@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 
+from router.clock import parse_retry_after
 from router.pipeline.deliver import Attempt
 from router.pipeline.httpcapture import Response
 
@@ -37,18 +37,4 @@ def classify(attempt: Attempt, responses: Sequence[Response], now: float) -> Fai
         return Failure(transient=attempt.transient)
     status = answered.status
     transient = status >= 500 or status in _RETRYABLE_4XX or status < 400
-    return Failure(transient, status, retry_after_seconds(answered.retry_after, now))
-
-
-def retry_after_seconds(value: str | None, now: float) -> float | None:
-    """``Retry-After: 2`` -> 2.0; an HTTP date -> seconds from ``now``; junk -> None."""
-    if value is None or not value.strip():
-        return None
-    text = value.strip()
-    if text.isdigit():
-        return float(text)
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None
-    return max(0.0, when.timestamp() - now)
+    return Failure(transient, status, parse_retry_after(answered.retry_after, now))

@@ -5,9 +5,9 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from router.model.delivery import Outcome
 from router.pipeline.backoff import retry_delay
 from router.pipeline.classify import Failure
-from router.store.deliveries import Outcome
 
 
 @dataclass(frozen=True)

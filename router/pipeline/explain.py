@@ -36,9 +36,9 @@ from router.channels.render import (
 from router.clock import parse_datetime
 from router.errors import RouterError, TimeInputError
 from router.model import CameraEvent, Status, canonical_anomaly, parse_label
+from router.model.reasons import Reason
 from router.pipeline.deliver import privacy_url
 from router.pipeline.enrich import camera_events
-from router.pipeline.reasons import Reason
 from router.rules.models import Receiver, RouteOptions, Rules
 from router.rules.routing import RouteMatch, route_event
 from router.rules.templates import TemplateText

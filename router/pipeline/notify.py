@@ -18,15 +18,15 @@ from router.channels.render import (
     render_for_target,
 )
 from router.model import CameraEvent
+from router.model.groups import Verdict
 from router.pipeline.deliver import privacy_url
-from router.pipeline.flush import Verdict
 from router.pipeline.plan import routes_by_name, target_key
 from router.rules import Receiver, Rules
 from router.rules.templates import TemplateSet
 from router.settings import Settings
 from router.store.deliveries import DeliveryClaim
 from router.store.groups import GroupClaim
-from router.store.routing import NewNotification, Target
+from router.store.notifications import NewNotification, Target
 
 log = logging.getLogger(__name__)
 

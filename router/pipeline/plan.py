@@ -9,11 +9,11 @@ resolve earlier notifications instead (store.routing).
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 
 from router.model import Status
-from router.pipeline.group import Timing, group_key, group_labels
-from router.pipeline.notify_log import condition_of, score_floors
+from router.model.groups import GroupItem
+from router.pipeline.flush.notify_log import condition_of, score_floors
+from router.pipeline.group import group_key, group_labels, timing_of
 from router.pipeline.route import Routed
 from router.rules import Route, Rules
 
@@ -23,41 +23,24 @@ def target_key(url: str) -> str:
     return hashlib.sha256(url.encode()).hexdigest()
 
 
-@dataclass(frozen=True)
-class PlannedItem:
-    event_index: int
-    route: str
-    receiver: str
-    labels: dict[str, str]
-    key: str
-    timing: Timing
-    condition: str
-    held: bool
-    due_at: float
-
-
 def routes_by_name(rules: Rules) -> dict[str, Route]:
-    walk = getattr(rules, "walk", None)
-    found = list(walk()) if walk is not None else list(rules.routes)
-    return {route.name: route for route in found}
+    return {route.name: route for route in rules.walk()}
 
 
-def plan_items(rules: Rules, routed: Routed, now: float) -> list[PlannedItem]:
+def plan_items(rules: Rules, routed: Routed, now: float) -> list[GroupItem]:
     routes = routes_by_name(rules)
-    sites = getattr(rules, "sites", None) or {}
     planned = []
     for (route_name, receiver), events in routed.targets.items():
         route = routes.get(route_name)
         options = route.options if route is not None else rules.routes[0].options
-        timing = Timing.of(options)
+        timing = timing_of(options)
         floor, floors = score_floors(route.matchers if route is not None else ())
         for event in events:
             if event.status is Status.NORMAL:
                 continue
-            labels = group_labels(event, options.group_by, sites)
-            planned.append(PlannedItem(
-                event_index=event.index, route=route_name, receiver=receiver, labels=labels,
-                key=group_key(labels), timing=timing,
-                condition=condition_of(event, floor, floors),
+            labels = group_labels(event, options.group_by, rules.sites)
+            planned.append(GroupItem(
+                receiver=receiver, route=route_name, key=group_key(labels), event=event,
+                condition=condition_of(event, floor, floors), timing=timing, labels=labels,
                 held=timing.hold_for > 0, due_at=now + timing.hold_for))
     return planned

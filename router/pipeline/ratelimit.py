@@ -1,32 +1,20 @@
-"""Rate-limit stage: fixed windows per target, and the digest that carries what waited.
+"""Rate-limit stage: the digest that carries what a target's window held back.
 
-A target with ``rate_limit: N/period`` gets at most N sends per window; a
-window opens with the first send after the previous one closed. Messages over
-the limit wait; when the window reopens they go out as one digest, so nothing
-is dropped and the target sees at most N messages per window.
+A target with ``rate_limit: N/period`` gets at most N sends per window (the
+window is ``router.model.window.Window``). Messages over the limit wait; when
+the window reopens they go out as one digest, so nothing is dropped and the
+target sees at most N messages per window.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from itertools import groupby
 from typing import Any
 
-
-@dataclass(frozen=True)
-class Window:
-    start: float
-    sent: int
-
-
-def take(window: Window | None, *, count: int, period: float, now: float
-         ) -> tuple[Window, float | None]:
-    """The window after trying to send at ``now``, and when it reopens if refused."""
-    if window is None or now >= window.start + period:
-        window = Window(now, 0)
-    if window.sent < count:
-        return Window(window.start, window.sent + 1), None
-    return window, window.start + period
+from router.store import ratelimits
+from router.store.db import Database
+from router.store.notifications import NewNotification, Target
 
 
 def digest(messages: Sequence[Mapping[str, Any]], *, limit: str) -> dict[str, Any]:
@@ -42,3 +30,34 @@ def digest(messages: Sequence[Mapping[str, Any]], *, limit: str) -> dict[str, An
         "html": None,
         "images": [],
     }
+
+
+def release_limited(db: Database, *, now: float) -> int:
+    """Deliveries whose window reopened: one alone is sent as is, several as one digest."""
+    with db.write() as conn:
+        rows = ratelimits.reopened(conn, now)
+        for _key, group in groupby(rows, key=lambda r: r.target_key):
+            held = list(group)
+            if len(held) == 1:
+                ratelimits.send_now(conn, held[0].id, now)
+            else:
+                ratelimits.merge(conn, [r.id for r in held], digest_of(held), now)
+        return len(rows)
+
+
+def digest_of(held: Sequence[Any]) -> NewNotification:
+    """The digest notification for the held-back deliveries of one target."""
+    first = held[0]
+    message = digest([_message(r) for r in held],
+                     limit=f"{first.rate_limit}/{first.rate_period:g}s")
+    return NewNotification(
+        route=first.route, receiver=first.receiver, title=message["title"],
+        body=message["body"], kind="digest",
+        camera_event_ids=sorted({i for r in held for i in r.camera_event_ids or ()}),
+        reason=f"rate limit digest of {len(held)} notifications",
+        targets=[Target(first.target_index, first.target_key, first.target, message,
+                        (first.rate_limit, first.rate_period))])
+
+
+def _message(r: Any) -> dict[str, Any]:
+    return dict(r.message) if r.message else {"title": r.title, "body": r.body}

@@ -22,25 +22,25 @@ from datetime import UTC, datetime
 from router.channels.images import ImageFetcher
 from router.channels.render import Rendered
 from router.obs import failpoints, logs, metrics
-from router.pipeline import httpcapture
+from router.pipeline import flush, httpcapture
 from router.pipeline.classify import classify
 from router.pipeline.deliver import Attempt, send_rendered
 from router.pipeline.durable import Policy, next_step
 from router.pipeline.enrich import enrich_alert
-from router.pipeline.flush import plan_flush
 from router.pipeline.notify import MessageContext, fallback_notifications, flush_notifications
 from router.pipeline.plan import plan_items, target_key
+from router.pipeline.ratelimit import release_limited
 from router.pipeline.route import route_events
 from router.pipeline.runtime import Runtime
 from router.store import deliveries as delivery_store
 from router.store import flushes as flush_store
 from router.store import groups as group_store
 from router.store import inbox as inbox_store
-from router.store.deliveries import AttemptRecord, DeliveryClaim, FallbackPlan
+from router.store.deliveries import AttemptRecord, DeliveryClaim
 from router.store.groups import GroupClaim
 from router.store.inbox import InboxClaim, LeaseLost
 from router.store.ingest import prune_dedup
-from router.store.ratelimits import release_limited
+from router.store.notifications import NewNotification
 from router.store.routing import record_routing
 
 log = logging.getLogger(__name__)
@@ -184,9 +184,9 @@ class Worker:
     def _flush(self, claim: GroupClaim) -> None:
         rules = self.rt.rules.get()
         now = self.rt.clock.now()
-        items, given = flush_store.load(self.rt.db, claim, now=now,
-                                        inhibit_rules=rules.inhibit_rules, sites=rules.sites)
-        verdicts = plan_flush(items, given)
+        items, given = flush.load(self.rt.db, claim, now=now,
+                                  inhibit_rules=rules.inhibit_rules, sites=rules.sites)
+        verdicts = flush.plan_flush(items, given)
         notes = flush_notifications(rules, claim, verdicts,
                                     MessageContext.of(self.rt.settings, rules, now))
         flush_store.record(self.rt.db, claim, owner=self.owner, now=now, verdicts=verdicts,
@@ -240,7 +240,7 @@ class Worker:
             attempt=AttemptRecord(started, attempt.elapsed, attempt.outcome, error,
                                   "; ".join(attempt.notes) or None),
             outcome=outcome, now=now,
-            fallback=self._fallback(claim) if outcome.state == "dead" else None)
+            fallback=self._fallback(claim) if outcome.state == "dead" else ())
         failpoints.hit("worker.delivery.recorded")
         metrics.delivery_attempt(claim.receiver, attempt.outcome, attempt.elapsed, outcome.state)
         level = logging.INFO if attempt.ok else logging.WARNING
@@ -264,15 +264,16 @@ class Worker:
                                     read_timeout=s.target_read_timeout, images=self._images)
         return attempt, list(responses)
 
-    def _fallback(self, claim: DeliveryClaim) -> FallbackPlan | None:
-        """Fallback notifications, rendered only if every target of the notification died."""
+    def _fallback(self, claim: DeliveryClaim) -> list[NewNotification]:
+        """Fallback notifications for a dead delivery, rendered before the store's
+        transaction; it writes them only if every target of the notification died."""
         rules = self.rt.rules.get()
         receiver = rules.receivers.get(claim.receiver)
         if receiver is None or not receiver.fallback:
-            return None
+            return []
         events = flush_store.events_by_ids(self.rt.db, claim.camera_event_ids)
         ctx = MessageContext.of(self.rt.settings, rules, self.rt.clock.now())
-        return lambda: fallback_notifications(rules, claim, events, ctx)
+        return fallback_notifications(rules, claim, events, ctx)
 
     def _resolve(self, claim: DeliveryClaim) -> str | None:
         """Find the raw target URL again in the rules in force, by its hash."""

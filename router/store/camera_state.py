@@ -13,11 +13,11 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, select, tuple_, update
 
 from router.model import CameraEvent, Status
-from router.pipeline.inhibit import KnownCamera
+from router.model.cameras import KnownCamera
+from router.model.groups import CameraKey
 from router.store.dialect import upsert
 from router.store.schema_groups import camera_state
 
-CameraKey = tuple[str, str]
 _CHUNK = 400
 
 

@@ -12,17 +12,19 @@ many send slots and never starves the others.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, get_args
 
 from sqlalchemy import Connection, bindparam, func, insert, or_, select, update
 
+from router.model.delivery import DeliveryState, Outcome
 from router.store import ratelimits
 from router.store.db import Database
+from router.store.notifications import NewNotification, insert_notification
 from router.store.schema import attempts, deliveries, notifications
 
-STATES = ("pending", "limited", "delivered", "dead", "merged")
+STATES: tuple[DeliveryState, ...] = get_args(DeliveryState)
 
 
 @dataclass(frozen=True)
@@ -54,23 +56,12 @@ class DeliveryClaim:
 
 
 @dataclass(frozen=True)
-class Outcome:
-    """What the worker decided after an attempt."""
-
-    state: str  # "delivered" | "pending" (retry later) | "dead"
-    next_attempt_at: float | None = None
-
-
-@dataclass(frozen=True)
 class AttemptRecord:
     started_at: float
     elapsed: float
     outcome: str
     error: str | None
     notes: str | None = None
-
-
-FallbackPlan = Callable[[], Sequence[Any]]  # -> NewNotification list, rendered on demand
 
 
 def claim_deliveries(db: Database, *, owner: str, now: float, lease: float, limit: int,
@@ -139,12 +130,12 @@ def _claim(r: Any) -> DeliveryClaim:
 
 def record_attempt(db: Database, claim: DeliveryClaim, *, owner: str, worker: str,
                    attempt: AttemptRecord, outcome: Outcome, now: float,
-                   fallback: FallbackPlan | None = None) -> bool:
+                   fallback: Sequence[NewNotification] = ()) -> bool:
     """Store the attempt and the delivery's new state; False if the lease was lost.
 
     When the delivery ends dead and every delivery of its notification is dead,
-    ``fallback`` is asked for the fallback notifications, written in the same
-    transaction (once: they are unique per notification and receiver).
+    the ``fallback`` notifications (rendered by the caller, outside the
+    transaction) are written in the same transaction, once per receiver.
     """
     number = claim.attempts + 1
     with db.write() as conn:
@@ -162,15 +153,13 @@ def record_attempt(db: Database, claim: DeliveryClaim, *, owner: str, worker: st
                     finished_at=None if outcome.state == "pending" else now))
         if result.rowcount != 1:
             return False
-        if outcome.state == "dead" and fallback is not None:
+        if outcome.state == "dead" and fallback:
             _fall_back(conn, claim.notification_id, fallback, now)
         return True
 
 
-def _fall_back(conn: Connection, notification_id: int, fallback: FallbackPlan,
-               now: float) -> None:
-    from router.store.routing import insert_notification  # routing imports this module
-
+def _fall_back(conn: Connection, notification_id: int,
+               fallback: Sequence[NewNotification], now: float) -> None:
     # Locks the notification so two workers ending its last deliveries agree.
     conn.execute(select(notifications.c.id).where(notifications.c.id == notification_id)
                  .with_for_update()).one()
@@ -180,7 +169,7 @@ def _fall_back(conn: Connection, notification_id: int, fallback: FallbackPlan,
         return
     done = set(conn.execute(select(notifications.c.receiver)
                             .where(notifications.c.fallback_of == notification_id)).scalars())
-    for note in fallback():
+    for note in fallback:
         if note.receiver not in done:
             insert_notification(conn, note, now)
 
@@ -251,6 +240,6 @@ def counts(db: Database) -> dict[str, int]:
     with db.read() as conn:
         rows = conn.execute(select(deliveries.c.state, func.count())
                             .group_by(deliveries.c.state)).all()
-    found = dict.fromkeys(STATES, 0)
+    found: dict[str, int] = dict.fromkeys(STATES, 0)
     found.update({state: int(n) for state, n in rows})
     return found

@@ -1,4 +1,4 @@
-"""A group flush in the store: load what the flush stage needs, record what it decided.
+"""A group flush in the store: read what the flush stage needs, record what it decided.
 
 The record is one transaction fenced by the group's lease: the notifications
 and their deliveries, every item's verdict (also as a decision), the
@@ -8,36 +8,44 @@ notification log, and the group's next flush.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import insert, select
 
 from router.model import CameraEvent
-from router.pipeline.flush import FlushInput, Item, Verdict
-from router.pipeline.inhibit import Inhibition
-from router.rules.inhibit import InhibitRule
+from router.model.cameras import KnownCamera
+from router.model.groups import CameraKey, GroupItem, Verdict
+from router.model.sent import Sent
 from router.store import camera_state, notification_log, silences
 from router.store.db import Database
-from router.store.groups import GroupClaim, due_items, finish_flush, lock_group
-from router.store.routing import NewNotification, insert_notification
+from router.store.groups import GroupClaim, finish_flush, lock_group
+from router.store.notifications import NewNotification, insert_notification
 from router.store.schema import camera_events, decisions
+from router.store.silences import SilenceRow
 
 
-def load(db: Database, claim: GroupClaim, *, now: float, inhibit_rules: Sequence[InhibitRule],
-         sites: Mapping[str, str]) -> tuple[list[Item], FlushInput]:
-    items = due_items(db, claim.id, now)
-    cameras = [i.camera for i in items]
+@dataclass(frozen=True)
+class FlushFacts:
+    """What the store knows that a flush decides on, read in one transaction."""
+
+    log: dict[CameraKey, Sent]
+    last_normal: dict[CameraKey, float]
+    silences: list[SilenceRow]
+    known: list[KnownCamera] | None  # None unless asked for (inhibition)
+
+
+def facts(db: Database, *, receiver: str, cameras: Sequence[CameraKey], now: float,
+          known_in: Sequence[str] | None = None) -> FlushFacts:
+    """The log, recoveries and silences for ``cameras``; with ``known_in`` (licenses),
+    every camera known there too (the sources of inhibition)."""
     with db.read() as conn:
-        log = notification_log.load(conn, claim.receiver, cameras)
-        normal = camera_state.last_normal(conn, cameras)
-        muted = silences.active(conn, now)
-        inhibition = None
-        if inhibit_rules and items:
-            known = camera_state.known_cameras(conn, {c[0] for c in cameras})
-            inhibition = Inhibition(inhibit_rules, known, sites)
-    return items, FlushInput(now=now, route=claim.route, timing=claim.timing, log=log,
-                             last_normal=normal, silences=muted, inhibition=inhibition,
-                             sites=sites)
+        return FlushFacts(
+            log=notification_log.load(conn, receiver, cameras),
+            last_normal=camera_state.last_normal(conn, cameras),
+            silences=silences.active(conn, now),
+            known=camera_state.known_cameras(conn, known_in) if known_in is not None
+            else None)
 
 
 def record(db: Database, claim: GroupClaim, *, owner: str, now: float,
@@ -68,7 +76,7 @@ def _decision(claim: GroupClaim, v: Verdict, sent: int | None, now: float) -> di
             "created_at": now}
 
 
-def _log_row(claim: GroupClaim, item: Item, sent: int, now: float) -> dict[str, Any]:
+def _log_row(claim: GroupClaim, item: GroupItem, sent: int, now: float) -> dict[str, Any]:
     resolved = item.kind == "resolved"
     return {"receiver": claim.receiver, "license": item.event.license,
             "serial": item.event.serial, "route": claim.route, "group_id": claim.id,

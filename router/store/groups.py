@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, func, insert, or_, select, update
 
 from router.model import CameraEvent
-from router.pipeline.flush import Item
-from router.pipeline.group import Timing, flush_at, next_after_flush
+from router.model.groups import GroupItem
+from router.model.timing import Timing
 from router.store.db import Database
 from router.store.dialect import upsert
 from router.store.inbox import LeaseLost
@@ -24,37 +24,20 @@ from router.store.schema_groups import group_items, groups
 
 
 @dataclass(frozen=True)
-class NewItem:
-    """An item about to join a group (routing) or a resolution (camera back to normal)."""
-
-    receiver: str
-    route: str
-    key: str
-    labels: dict[str, str]
-    timing: Timing
-    camera_event_id: int
-    alert_id: int
-    event: CameraEvent
-    condition: str
-    kind: str = "firing"
-    held: bool = False
-    due_at: float = 0.0
-
-
-@dataclass(frozen=True)
 class GroupClaim:
     id: int
     receiver: str
     route: str
+    key: str
     labels: dict[str, Any]
     timing: Timing
     flushes: int
     last_flush_at: float | None
 
 
-def add_items(conn: Connection, dialect: str, items: Sequence[NewItem], now: float) -> None:
+def add_items(conn: Connection, dialect: str, items: Sequence[GroupItem], now: float) -> None:
     """Put items into their groups (created on first use) and schedule the groups."""
-    by_group: dict[tuple[str, str, str], list[NewItem]] = {}
+    by_group: dict[tuple[str, str, str], list[GroupItem]] = {}
     for item in items:
         by_group.setdefault((item.receiver, item.route, item.key), []).append(item)
     # Sorted, so concurrent writers lock group rows in one order (no deadlocks).
@@ -70,7 +53,7 @@ def add_items(conn: Connection, dialect: str, items: Sequence[NewItem], now: flo
         ])
 
 
-def _schedule(conn: Connection, dialect: str, item: NewItem, now: float,
+def _schedule(conn: Connection, dialect: str, item: GroupItem, now: float,
               due_at: float) -> int:
     conn.execute(
         upsert(dialect, groups)
@@ -83,7 +66,7 @@ def _schedule(conn: Connection, dialect: str, item: NewItem, now: float,
         .where(groups.c.receiver == item.receiver, groups.c.route == item.route,
                groups.c.group_key == item.key)
         .with_for_update()).one()
-    when = flush_at(now, item.timing, last_flush_at=row.last_flush_at, due_at=due_at)
+    when = item.timing.flush_at(now, last_flush_at=row.last_flush_at, due_at=due_at)
     if row.next_flush_at is not None:
         when = min(when, row.next_flush_at)
     conn.execute(update(groups).where(groups.c.id == row.id)
@@ -91,12 +74,12 @@ def _schedule(conn: Connection, dialect: str, item: NewItem, now: float,
     return int(row.id)
 
 
-def add_to_group(conn: Connection, group_id: int, item: NewItem, now: float) -> None:
+def add_to_group(conn: Connection, group_id: int, item: GroupItem, now: float) -> None:
     """Add a resolution to an existing group (found through the notification log)."""
     row = conn.execute(select(groups.c.next_flush_at, groups.c.last_flush_at, groups.c.options)
                        .where(groups.c.id == group_id).with_for_update()).one()
     timing = Timing.from_dict(row.options)
-    when = flush_at(now, timing, last_flush_at=row.last_flush_at, due_at=now)
+    when = timing.flush_at(now, last_flush_at=row.last_flush_at, due_at=now)
     if row.next_flush_at is not None:
         when = min(when, row.next_flush_at)
     conn.execute(update(groups).where(groups.c.id == group_id).values(next_flush_at=when))
@@ -126,20 +109,23 @@ def claim_groups(db: Database, *, owner: str, now: float, lease: float,
                      .values(lease_owner=owner, lease_until=now + lease))
         rows = conn.execute(select(groups).where(groups.c.id.in_(ids))
                             .order_by(groups.c.next_flush_at, groups.c.id)).all()
-    return [GroupClaim(r.id, r.receiver, r.route, dict(r.labels), Timing.from_dict(r.options),
-                       r.flushes, r.last_flush_at) for r in rows]
+    return [GroupClaim(r.id, r.receiver, r.route, r.group_key, dict(r.labels),
+                       Timing.from_dict(r.options), r.flushes, r.last_flush_at) for r in rows]
 
 
-def due_items(db: Database, group_id: int, now: float) -> list[Item]:
+def due_items(db: Database, claim: GroupClaim, now: float) -> list[GroupItem]:
+    """The claimed group's pending items that are due, oldest first."""
     with db.read() as conn:
         rows = conn.execute(
             select(group_items)
-            .where(group_items.c.group_id == group_id, group_items.c.state == "pending",
+            .where(group_items.c.group_id == claim.id, group_items.c.state == "pending",
                    group_items.c.due_at <= now)
             .order_by(group_items.c.id)).all()
-    return [Item(id=r.id, kind=r.kind, event=CameraEvent.from_dict(r.data),
-                 condition=r.condition, held=r.held, created_at=r.created_at,
-                 camera_event_id=r.camera_event_id, alert_id=r.alert_id) for r in rows]
+    return [GroupItem(receiver=claim.receiver, route=claim.route, key=claim.key,
+                      event=CameraEvent.from_dict(r.data), condition=r.condition,
+                      timing=claim.timing, labels=dict(claim.labels), kind=r.kind,
+                      held=r.held, due_at=r.due_at, camera_event_id=r.camera_event_id,
+                      alert_id=r.alert_id, id=r.id, created_at=r.created_at) for r in rows]
 
 
 def lock_group(conn: Connection, claim: GroupClaim, *, owner: str) -> None:
@@ -168,7 +154,7 @@ def finish_flush(conn: Connection, claim: GroupClaim, *, now: float,
     conn.execute(
         update(groups).where(groups.c.id == claim.id)
         .values(flushes=groups.c.flushes + 1, last_flush_at=now,
-                next_flush_at=next_after_flush(now, claim.timing, pending_due),
+                next_flush_at=claim.timing.next_after_flush(now, pending_due),
                 lease_owner=None, lease_until=None))
 
 
@@ -185,10 +171,3 @@ def release_owned(db: Database, *, owner: str) -> int:
         result = conn.execute(update(groups).where(groups.c.lease_owner == owner)
                               .values(lease_owner=None, lease_until=None))
         return result.rowcount
-
-
-def pending_count(db: Database) -> int:
-    """Items still waiting (tests, status)."""
-    with db.read() as conn:
-        return int(conn.execute(select(func.count()).select_from(group_items)
-                                .where(group_items.c.state == "pending")).scalar_one())

@@ -32,11 +32,6 @@ def acquire(db: Database, name: str, *, owner: str, now: float, ttl: float) -> b
         return conn.execute(stmt).first() is not None
 
 
-def renew(db: Database, name: str, *, owner: str, now: float, ttl: float) -> bool:
-    """Extend a lease we hold (or retake it if it lapsed and nobody took it)."""
-    return acquire(db, name, owner=owner, now=now, ttl=ttl)
-
-
 def release(db: Database, name: str, *, owner: str) -> None:
     """Give the lease up at once (clean shutdown), if we hold it."""
     with db.write() as conn:

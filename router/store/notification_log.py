@@ -7,11 +7,11 @@ from typing import Any
 
 from sqlalchemy import Connection, select, tuple_, update
 
-from router.pipeline.notify_log import Sent
+from router.model.groups import CameraKey
+from router.model.sent import Sent
 from router.store.dialect import upsert
 from router.store.schema_groups import notification_log
 
-CameraKey = tuple[str, str]
 _CHUNK = 400
 
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 from sqlalchemy import Connection, select
 
 from router.model import CameraEvent, Status
-from router.pipeline.group import Timing
+from router.model.groups import GroupItem
 from router.store import camera_state, notification_log
 from router.store.db import Database
-from router.store.groups import NewItem, add_to_group
+from router.store.groups import add_to_group
 from router.store.schema import camera_events
 
 
@@ -28,10 +28,10 @@ def resolve(conn: Connection, license: str, serial: str, now: float, *,
         alert = alert_id if alert_id is not None else conn.execute(
             select(camera_events.c.alert_id).where(camera_events.c.id == event_id)
         ).scalar_one()
-        add_to_group(conn, row.group_id, NewItem(
-            receiver=row.receiver, route=row.route, key="", labels={},
-            timing=Timing(), camera_event_id=event_id, alert_id=alert, event=shown,
-            condition=Status.NORMAL.value, kind="resolved", due_at=now), now)
+        add_to_group(conn, row.group_id, GroupItem(
+            receiver=row.receiver, route=row.route, key="", event=shown,
+            condition=Status.NORMAL.value, kind="resolved", due_at=now,
+            camera_event_id=event_id, alert_id=alert), now)
         notification_log.mark_resolving(conn, row.id)
         told += 1
     return told

@@ -118,7 +118,7 @@ decisions = Table(
     Column("outcome", String(40), nullable=False),
     Column("reason", Text, nullable=False),
     Column("created_at", Float, nullable=False),
-    Column("code", String(40), nullable=True),  # router.pipeline.reasons.Reason
+    Column("code", String(40), nullable=True),  # router.model.reasons.Reason
     Column("notification_id", Integer, nullable=True),
 )
 Index("ix_decisions_alert_id", decisions.c.alert_id)

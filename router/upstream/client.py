@@ -1,27 +1,31 @@
 """The VisionAlert REST API client (httpx): typed results, retries, shared limits.
 
 Every request goes through the shared circuit breaker and rate limiter, then
-is retried on 429, 5xx, timeouts and connection errors with exponential
-backoff and full jitter (a 429's ``Retry-After`` blocks every process through
-the limiter instead). Lists are followed through their ``next`` links only;
-cursors are never built, and a ``next`` link to another host is refused so
-the token never leaves for a host we were not configured with.
+is retried (tenacity) on 429, 5xx, timeouts and connection errors with
+exponential backoff and full jitter (a 429's ``Retry-After`` blocks every
+process through the limiter instead, so it is not slept twice). Lists are
+followed through their ``next`` links only; cursors are never built, and a
+``next`` link to another host is refused so the token never leaves for a host
+we were not configured with.
 """
 
 from __future__ import annotations
 
 import logging
 import random
+import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar
 from urllib.parse import quote, urljoin, urlsplit
 
 import httpx
 from pydantic import BaseModel, ValidationError
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
+from tenacity.wait import wait_exponential
 
 from router import __version__
+from router.clock import parse_retry_after
 from router.obs import metrics
-from router.pipeline.backoff import retry_delay
 from router.upstream.breaker import CircuitBreaker
 from router.upstream.errors import (
     UpstreamError,
@@ -92,32 +96,39 @@ class VisionAlertClient:
 
     def _get(self, url: str, params: Mapping[str, str] | None = None) -> Any:
         endpoint = urlsplit(url).path
-        failure: UpstreamError | None = None
-        for attempt in range(1, self.attempts + 1):
-            if failure is not None and not isinstance(failure, UpstreamThrottled):
-                # A 429 already blocked the shared limiter for Retry-After seconds.
-                self.sleep(retry_delay(attempt - 1, base=RETRY_BASE, cap=RETRY_CAP,
-                                       rng=self._rng))
-            self.breaker.check()
-            self.limiter.acquire()
-            try:
-                response = self._http.get(url, params=params)
-            except httpx.TimeoutException:
-                failure = UpstreamUnavailable(f"VisionAlert API timed out ({endpoint})")
-            except httpx.TransportError as exc:
-                failure = UpstreamUnavailable(
-                    f"VisionAlert API unreachable ({endpoint}): {_transport_reason(exc)}")
-            else:
-                failure = self._judge(response, endpoint)
-                if failure is None:
-                    metrics.upstream_request(endpoint, ok=True)
-                    return _json(response, endpoint)
-            finally:
-                self.limiter.finished()
-            metrics.upstream_request(endpoint, ok=False, reason=type(failure).__name__)
-            log.warning("VisionAlert API call failed",
-                        extra={"endpoint": endpoint, "attempt": attempt, "error": str(failure)})
-        message = f"{failure} (after {self.attempts} attempts)"
+        retrying = Retrying(
+            stop=stop_after_attempt(self.attempts), wait=_Backoff(self._rng),
+            retry=retry_if_exception_type((UpstreamUnavailable, UpstreamThrottled)),
+            sleep=self.sleep, retry_error_callback=self._gave_up, reraise=False)
+        return retrying(self._attempt, url, params, endpoint)
+
+    def _attempt(self, url: str, params: Mapping[str, str] | None, endpoint: str) -> Any:
+        self.breaker.check()
+        self.limiter.acquire()
+        try:
+            response = self._http.get(url, params=params)
+        except httpx.TimeoutException:
+            failure: UpstreamError = UpstreamUnavailable(
+                f"VisionAlert API timed out ({endpoint})")
+        except httpx.TransportError as exc:
+            failure = UpstreamUnavailable(
+                f"VisionAlert API unreachable ({endpoint}): {_transport_reason(exc)}")
+        else:
+            judged = self._judge(response, endpoint)
+            if judged is None:
+                metrics.upstream_request(endpoint, ok=True)
+                return _json(response, endpoint)
+            failure = judged
+        finally:
+            self.limiter.finished()
+        metrics.upstream_request(endpoint, ok=False, reason=type(failure).__name__)
+        log.warning("VisionAlert API call failed",
+                    extra={"endpoint": endpoint, "error": str(failure)})
+        raise failure
+
+    def _gave_up(self, state: RetryCallState) -> Any:
+        failure = state.outcome.exception() if state.outcome is not None else None
+        message = f"{failure} (after {state.attempt_number} attempts)"
         if isinstance(failure, UpstreamThrottled):
             raise UpstreamThrottled(message, failure.retry_after)
         raise UpstreamUnavailable(message)
@@ -145,18 +156,6 @@ class VisionAlertClient:
                                f"{_detail(response)}", status=status)
 
 
-def _reason(failure: UpstreamError) -> str:
-    """A short, bounded metrics label for a failed attempt."""
-    text = str(failure)
-    if isinstance(failure, UpstreamThrottled):
-        return "throttled"
-    if "timed out" in text:
-        return "timeout"
-    if "unreachable" in text:
-        return "unreachable"
-    return "server_error"
-
-
 def _origin(url: str) -> tuple[str, str]:
     parts = urlsplit(url)
     return parts.scheme, parts.netloc
@@ -170,10 +169,25 @@ def _transport_reason(exc: httpx.TransportError) -> str:
 
 
 def _retry_after(response: httpx.Response) -> float:
-    try:
-        return max(0.0, float(response.headers.get("Retry-After", "1")))
-    except ValueError:
-        return 1.0  # an HTTP-date; upstream sends seconds, so this is only a fallback
+    """Seconds or an HTTP date; a missing or unreadable header counts as 1 s."""
+    wait = parse_retry_after(response.headers.get("Retry-After"), time.time())
+    return 1.0 if wait is None else wait
+
+
+class _Backoff(wait_exponential):
+    """Full jitter (AWS, "Exponential Backoff and Jitter") drawn from our own rng, so
+    tests can fix it; no wait after a 429, whose Retry-After the shared limiter
+    already enforces for every process."""
+
+    def __init__(self, rng: random.Random | None) -> None:
+        super().__init__(multiplier=RETRY_BASE, max=RETRY_CAP)
+        self._rng = rng or random.Random()  # noqa: S311 - jitter, not security
+
+    def __call__(self, retry_state: RetryCallState) -> float:
+        outcome = retry_state.outcome
+        if outcome is not None and isinstance(outcome.exception(), UpstreamThrottled):
+            return 0.0
+        return self._rng.uniform(0.0, super().__call__(retry_state))
 
 
 def _detail(response: httpx.Response) -> str:

@@ -8,14 +8,17 @@ from email.utils import format_datetime
 
 import pytest
 
+from router.clock import parse_retry_after
 from router.model import CameraEvent, Status
-from router.pipeline.classify import Failure, classify, retry_after_seconds
+from router.model.reasons import Reason
+from router.model.sent import Sent
+from router.model.timing import Timing
+from router.pipeline.classify import Failure, classify
 from router.pipeline.deliver import Attempt
 from router.pipeline.durable import Policy, next_step
-from router.pipeline.group import Timing, flush_at, group_labels, next_after_flush, site_of
+from router.pipeline.flush.notify_log import condition_of, decide, score_floors
+from router.pipeline.group import group_labels, site_of
 from router.pipeline.httpcapture import Response
-from router.pipeline.notify_log import Sent, condition_of, decide, score_floors
-from router.pipeline.reasons import Reason
 from router.rules.matchers import AnomaliesMatcher
 
 
@@ -52,10 +55,10 @@ def test_invalid_target_is_permanent() -> None:
 def test_retry_after_seconds_and_http_date() -> None:
     now = 1_800_000_000.0
     date = format_datetime(datetime.fromtimestamp(now + 30, UTC), usegmt=True)
-    assert retry_after_seconds("2", now) == 2.0
-    assert retry_after_seconds(date, now) == 30.0
-    assert retry_after_seconds("soon", now) is None
-    assert retry_after_seconds(None, now) is None
+    assert parse_retry_after("2", now) == 2.0
+    assert parse_retry_after(date, now) == 30.0
+    assert parse_retry_after("soon", now) is None
+    assert parse_retry_after(None, now) is None
 
 
 POLICY = Policy(max_attempts=5, max_age=3600, base=10, cap=100)
@@ -92,12 +95,12 @@ def test_group_labels_and_site() -> None:
 
 def test_group_timing() -> None:
     t = Timing(group_wait=30, group_interval=300)
-    assert flush_at(100, t, last_flush_at=None, due_at=100) == 130       # new group
-    assert flush_at(100, t, last_flush_at=50, due_at=100) == 350         # within interval
-    assert flush_at(1000, t, last_flush_at=50, due_at=1000) == 1030      # idle: starts over
-    assert flush_at(100, t, last_flush_at=None, due_at=500) == 500       # held down
-    assert next_after_flush(100, t, None) is None
-    assert next_after_flush(100, t, 150) == 400
+    assert t.flush_at(100, last_flush_at=None, due_at=100) == 130       # new group
+    assert t.flush_at(100, last_flush_at=50, due_at=100) == 350         # within interval
+    assert t.flush_at(1000, last_flush_at=50, due_at=1000) == 1030      # idle: starts over
+    assert t.flush_at(100, last_flush_at=None, due_at=500) == 500       # held down
+    assert t.next_after_flush(100, None) is None
+    assert t.next_after_flush(100, 150) == 400
 
 
 def test_condition_and_score_floor_crossing() -> None:

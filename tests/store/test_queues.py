@@ -23,7 +23,8 @@ from router.store.db import Database
 from router.store.deliveries import AttemptRecord, Outcome
 from router.store.inbox import InboxClaim, LeaseLost
 from router.store.ingest import Accepted, prune_dedup
-from router.store.routing import NewNotification, Target, insert_notification, record_routing
+from router.store.notifications import NewNotification, Target, insert_notification
+from router.store.routing import record_routing
 from router.store.schema import PENDING, alerts, dedup, deliveries
 from router.store.stats import queue_stats
 from tests.support.ingest import sample_body, store_webhook

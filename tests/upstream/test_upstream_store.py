@@ -121,11 +121,11 @@ def test_listing_merge_keeps_newest_and_prunes_old(store: Database) -> None:
 def test_lease_has_one_holder_until_it_expires(store: Database) -> None:
     assert leases.acquire(store, "poller", owner="a", now=100.0, ttl=30)
     assert not leases.acquire(store, "poller", owner="b", now=110.0, ttl=30)
-    assert leases.renew(store, "poller", owner="a", now=120.0, ttl=30)
+    assert leases.acquire(store, "poller", owner="a", now=120.0, ttl=30)
     assert not leases.acquire(store, "poller", owner="b", now=149.0, ttl=30)
     assert leases.holder(store, "poller", now=149.0) == "a"
     assert leases.acquire(store, "poller", owner="b", now=150.0, ttl=30)  # a stopped renewing
-    assert not leases.renew(store, "poller", owner="a", now=151.0, ttl=30)
+    assert not leases.acquire(store, "poller", owner="a", now=151.0, ttl=30)
     leases.release(store, "poller", owner="a")  # not a's any more: no effect
     assert leases.holder(store, "poller", now=151.0) == "b"
     leases.release(store, "poller", owner="b")

@@ -17,6 +17,7 @@ from flask import request
 
 from router.clock import iso, parse_span, parse_time
 from router.errors import TimeInputError
+from router.pipeline.flush import silence as silencing
 from router.rules.inhibit import MatchError
 from router.store import silences as store
 from router.web.api import bp, require_admin, runtime
@@ -55,7 +56,7 @@ def create_silence() -> Any:
     now = rt.clock.now()
     try:
         fields = _fields(body, now)
-        row = store.create(rt.db, now=now, **fields)
+        row = silencing.create(rt.db, now=now, **fields)
     except (TimeInputError, MatchError) as exc:
         return error_response(400, str(exc))
     return silence_json(row, now), 201

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
+from router.pipeline.flush import silence as silencing
 from router.rules.inhibit import MatchError
 from router.store import deliveries, silences
 from router.store.db import Database
@@ -28,7 +29,7 @@ def list_silences(db: Database, now: float) -> list[dict[str, Any]]:
 def create_silence(db: Database, *, matchers: dict[str, Any], starts_at: float, ends_at: float,
                    author: str, comment: str, now: float) -> int:
     try:
-        row = silences.create(db, matchers=matchers, starts_at=starts_at, ends_at=ends_at,
+        row = silencing.create(db, matchers=matchers, starts_at=starts_at, ends_at=ends_at,
                               author=author, comment=comment, now=now)
     except MatchError as exc:
         raise Refused(f"silence not valid: {exc}") from None

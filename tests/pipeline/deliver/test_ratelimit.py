@@ -11,12 +11,15 @@ import pytest
 from pydantic_core import PydanticCustomError
 from sqlalchemy import select
 
-from router.pipeline.ratelimit import Window, digest, take
+from router.model.window import Window
+from router.pipeline.ratelimit import digest
 from router.pipeline.runtime import Runtime
 from router.rules.ratelimit import RateLimit, parse_rate_limit
 from router.store.schema import attempts, deliveries
 from tests.support.httpsink import HttpSink
 from tests.support.lifecycle import Site, camera
+
+take = Window.take
 
 
 def test_50_events_in_a_minute_to_a_10_per_minute_target(

@@ -12,7 +12,7 @@ import pytest
 
 from router.errors import RulesError
 from router.model import CameraEvent, Status
-from router.pipeline.inhibit import Inhibition, KnownCamera
+from router.pipeline.flush.inhibit import Inhibition, KnownCamera
 from router.pipeline.runtime import Runtime
 from router.rules import load_rules
 from router.rules.inhibit import compile_inhibit_rules

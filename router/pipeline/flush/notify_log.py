@@ -10,21 +10,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 
 from router.model import CameraEvent, label_key
-from router.pipeline.reasons import Reason
+from router.model.reasons import Reason
+from router.model.sent import Sent
 
 _MAX_CONDITION = 400
-
-
-@dataclass(frozen=True)
-class Sent:
-    """What the log holds for one (receiver, camera)."""
-
-    condition: str
-    state: str  # firing | resolving | resolved
-    last_sent_at: float
 
 
 def score_floors(matchers: Iterable[object]) -> tuple[float | None, Mapping[str, float]]:

@@ -12,18 +12,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from router.model import CameraEvent, Status
+from router.model.cameras import KnownCamera
 from router.pipeline.group import label_of
 from router.rules.inhibit import InhibitRule, matches
-
-
-@dataclass(frozen=True)
-class KnownCamera:
-    """A camera as the store knows it now: tags and its active conditions."""
-
-    license: str
-    serial: str
-    tags: tuple[str, ...]
-    active: tuple[CameraEvent, ...] = ()
 
 
 @dataclass
