@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import TypeAdapter
 
 
 @dataclass(frozen=True)
@@ -19,7 +21,7 @@ class Image:
     file names); empty for images that are only linked.
     """
 
-    role: str
+    role: Literal["snapshot", "reference"]
     url: str
     camera: str = ""
     cid: str = ""
@@ -31,7 +33,7 @@ class Rendered:
 
     title: str
     body: str
-    body_format: str = "text"  # "text" | "markdown" | "html" (Apprise's names)
+    body_format: Literal["text", "markdown", "html"] = "text"  # Apprise's names
     html: str | None = None  # e-mail: the HTML part (the text part is derived from it)
     images: tuple[Image, ...] = ()
     family: str = "generic"  # the channel family it was rendered for
@@ -39,16 +41,12 @@ class Rendered:
     notes: tuple[str, ...] = ()  # what went wrong while rendering (a template fell back)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"title": self.title, "body": self.body, "body_format": self.body_format,
-                "html": self.html, "family": self.family,
-                "card": dict(self.card) if self.card is not None else None,
-                "notes": list(self.notes),
-                "images": [{"role": i.role, "url": i.url, "camera": i.camera, "cid": i.cid}
-                           for i in self.images]}
+        return _RENDERED.dump_python(self, mode="json")  # type: ignore[no-any-return]
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Rendered:
-        return cls(title=d["title"], body=d["body"], body_format=d.get("body_format", "text"),
-                   html=d.get("html"), family=d.get("family", "generic"), card=d.get("card"),
-                   notes=tuple(d.get("notes") or ()),
-                   images=tuple(Image(**i) for i in d.get("images") or ()))
+        # None is how older rows spell "not given"; every field with a default takes it.
+        return _RENDERED.validate_python({k: v for k, v in d.items() if v is not None})
+
+
+_RENDERED: TypeAdapter[Rendered] = TypeAdapter(Rendered)

@@ -18,7 +18,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from router.channels import context as contexts
@@ -41,7 +41,7 @@ if TYPE_CHECKING:  # types only: router.rules.check imports this module
     from router.rules.models import Receiver, RouteOptions
 
 __all__ = ["Image", "RenderError", "Rendered", "check_template", "chosen_template",
-           "kind_counts", "kinds", "percent", "render", "render_for_target", "summary",
+           "kind_counts", "kinds", "percent", "render_family", "render_for_target", "summary",
            "template_text"]
 
 log = logging.getLogger(__name__)
@@ -145,26 +145,6 @@ def _with_notes(rendered: Rendered, notes: list[str]) -> Rendered:
     if not notes:
         return rendered
     return replace(rendered, notes=rendered.notes + tuple(notes))
-
-
-def render(
-    events: Sequence[CameraEvent],
-    *,
-    receiver: str,
-    route: str,
-    title_template: str | None = None,
-    body_template: str | None = None,
-    external_url: str | None = None,
-    **options: Any,
-) -> Rendered:
-    """One generic (markdown) message for ``receiver``; template errors raise RenderError.
-
-    Kept for callers that render once per receiver; ``render_for_target`` renders
-    per target in the target's own format.
-    """
-    text = TemplateText(title=title_template, body=body_template)
-    return render_family("generic", "", events, text, receiver=receiver, route=route,
-                         external_url=external_url, **options)
 
 
 def template_errors(template: TemplateSet, events: Sequence[CameraEvent]) -> list[str]:

@@ -13,7 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import TypeAdapter
 
 
 class Status(StrEnum):
@@ -83,7 +85,7 @@ class CameraEvent:
     name: str
     tags: tuple[str, ...]
     status: Status
-    label: str
+    label: str = ""
     anomalies: Mapping[str, float | None] = field(default_factory=dict)
     snapshot_url: str | None = None
     reference_url: str | None = None
@@ -94,43 +96,15 @@ class CameraEvent:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form stored in the database and handed to templates."""
-        return {
-            "alert_id": self.alert_id,
-            "index": self.index,
-            "license": self.license,
-            "serial": self.serial,
-            "name": self.name,
-            "tags": list(self.tags),
-            "status": self.status.value,
-            "label": self.label,
-            "anomalies": dict(self.anomalies),
-            "snapshot_url": self.snapshot_url,
-            "reference_url": self.reference_url,
-            "upstream_alert_id": self.upstream_alert_id,
-            "enriched": self.enriched,
-            "enrichment_note": self.enrichment_note,
-            "notes": self.notes,
-        }
+        return _EVENT.dump_python(self, mode="json")  # type: ignore[no-any-return]
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> CameraEvent:
-        return cls(
-            alert_id=int(d["alert_id"]),
-            index=int(d["index"]),
-            license=str(d["license"]),
-            serial=str(d["serial"]),
-            name=str(d["name"]),
-            tags=tuple(d.get("tags") or ()),
-            status=Status(d["status"]),
-            label=str(d.get("label", "")),
-            anomalies=dict(d.get("anomalies") or {}),
-            snapshot_url=d.get("snapshot_url"),
-            reference_url=d.get("reference_url"),
-            upstream_alert_id=d.get("upstream_alert_id"),
-            enriched=bool(d.get("enriched", False)),
-            enrichment_note=d.get("enrichment_note"),
-            notes=d.get("notes"),
-        )
+        # None is how older rows spell "not given"; every field with a default takes it.
+        return _EVENT.validate_python({k: v for k, v in d.items() if v is not None})
+
+
+_EVENT: TypeAdapter[CameraEvent] = TypeAdapter(CameraEvent)
 
 
 @dataclass(frozen=True)
@@ -138,7 +112,7 @@ class Decision:
     """Why one camera event went to one receiver, or nowhere."""
 
     event_index: int
-    outcome: str  # "routed" | "unrouted"
+    outcome: Literal["routed", "unrouted"]
     route: str | None
     receiver: str | None
     reason: str

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
+
+from pydantic import TypeAdapter
 
 
 @dataclass(frozen=True)
@@ -19,10 +21,11 @@ class Timing:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Timing:
-        return cls(**{k: d[k] for k in asdict(cls()) if k in d})
+        """From the group row's JSON; keys it does not know (older rows) are ignored."""
+        return _TIMING.validate_python(dict(d))
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return _TIMING.dump_python(self)  # type: ignore[no-any-return]
 
     def flush_at(self, now: float, *, last_flush_at: float | None, due_at: float) -> float:
         """When a group should flush after an item due at ``due_at`` joined it.
@@ -42,3 +45,6 @@ class Timing:
         if pending_due is None:
             return None
         return max(pending_due, now + self.group_interval)
+
+
+_TIMING: TypeAdapter[Timing] = TypeAdapter(Timing)

@@ -30,7 +30,7 @@ def routes_by_name(rules: Rules) -> dict[str, Route]:
 def plan_items(rules: Rules, routed: Routed, now: float) -> list[GroupItem]:
     routes = routes_by_name(rules)
     planned = []
-    for (route_name, receiver), events in routed.targets.items():
+    for (route_name, receiver), events in routed.by_receiver.items():
         route = routes.get(route_name)
         options = route.options if route is not None else rules.routes[0].options
         timing = timing_of(options)

@@ -14,13 +14,13 @@ from router.rules import Rules, route_event
 class Routed:
     decisions: list[Decision]
     # (route, receiver) -> the events it receives, in alert order.
-    targets: dict[tuple[str, str], list[CameraEvent]]
+    by_receiver: dict[tuple[str, str], list[CameraEvent]]
 
 
 def route_events(rules: Rules, events: Sequence[CameraEvent],
                  now: datetime | None = None) -> Routed:
     decisions: list[Decision] = []
-    targets: dict[tuple[str, str], list[CameraEvent]] = {}
+    by_receiver: dict[tuple[str, str], list[CameraEvent]] = {}
     now = now or datetime.now(UTC)  # one instant for the whole alert
     for event in events:
         # The index skips routes that cannot match; an unrouted event is walked
@@ -32,9 +32,9 @@ def route_events(rules: Rules, events: Sequence[CameraEvent],
         for match in result.matches:
             decisions.append(Decision(event.index, "routed", match.route, match.receiver,
                                       reasons.get(match.route, "matched")))
-            targets.setdefault((match.route, match.receiver), []).append(event)
+            by_receiver.setdefault((match.route, match.receiver), []).append(event)
         if not result.matches:
             why = "; ".join(f"{s.route}: {s.reason}" for s in result.steps) or "no routes"
             decisions.append(Decision(event.index, "unrouted", None, None,
                                       f"no route matched ({why})"))
-    return Routed(decisions, targets)
+    return Routed(decisions, by_receiver)

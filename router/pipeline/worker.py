@@ -101,13 +101,6 @@ class Worker:
         if removed:
             log.debug("expired dedup keys removed", extra={"count": removed})
 
-    def drain(self, timeout: float = 30.0) -> None:
-        """Wait for in-flight sends (tests and shutdown)."""
-        with self._lock:
-            pending = list(self._in_flight)
-        for fut in pending:
-            fut.result(timeout=timeout)
-
     def shutdown(self) -> None:
         # Sends in flight finish (each is bounded by the target timeouts); the rest are
         # handed back at once instead of waiting for their leases to expire.

@@ -92,8 +92,8 @@ def compile_inhibit_rules(specs: Sequence[InhibitRuleSpec]) -> tuple[InhibitRule
     )
 
 
-def with_lifecycle(rules: Rules, spec: RulesSpec) -> Rules:
-    """``rules`` with the lifecycle keys of ``spec``: receivers' ``fallback`` and
+def with_inhibition_and_fallbacks(rules: Rules, spec: RulesSpec) -> Rules:
+    """``rules`` with the delivery and muting keys of ``spec``: receivers' ``fallback`` and
     ``rate_limit``, and the compiled ``inhibit_rules`` (called by the rules builder)."""
     receivers = {
         name: replace(r, fallback=spec.receivers[name].fallback,

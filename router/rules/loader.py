@@ -22,7 +22,7 @@ from pydantic_core import ErrorDetails
 from router.errors import Problem, RulesError
 from router.rules.build import Builder
 from router.rules.crossref import CrossChecker
-from router.rules.inhibit import with_lifecycle
+from router.rules.inhibit import with_inhibition_and_fallbacks
 from router.rules.interpolate import Interpolated, interpolate_tree
 from router.rules.matchers import yaml_kind
 from router.rules.models import Rules, RulesSpec
@@ -241,7 +241,7 @@ def _build(spec: RulesSpec, source: Path, digest: str, checker: _Checker) -> Rul
     rules = Rules(receivers=built.receivers, routes=built.routes, source=source, digest=digest,
                   positions=positions, templates=built.templates, sites=built.sites,
                   defaults=built.defaults, files=(source, *dict.fromkeys(built.files)))
-    return with_lifecycle(rules, spec)
+    return with_inhibition_and_fallbacks(rules, spec)
 
 
 def _sorted(problems: list[Problem]) -> list[Problem]:

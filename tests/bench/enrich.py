@@ -59,6 +59,7 @@ from tests.simulator.wiring import (
     sim_stats,
     upstream_settings,
 )
+from tests.support.sends import wait_for_sends
 
 LICENSES = 2
 TARGET_PER_WEBHOOK = 1.2
@@ -116,7 +117,7 @@ def run_worker(runtime: Runtime, done: Callable[[], bool]) -> None:
     while not done():
         if not worker.step():
             time.sleep(0.05)
-        worker.drain()
+        wait_for_sends(worker)
 
 
 def one_pattern(pattern: str, args: argparse.Namespace, workdir: Path) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from router.channels.render import (
     check_template,
     kind_counts,
     percent,
-    render,
+    render_family,
     render_for_target,
     template_errors,
 )
@@ -133,7 +133,15 @@ def test_rendered_round_trips_through_its_stored_form() -> None:
     assert Rendered.from_dict(old) == Rendered(title="t", body="b")
 
 
-def test_legacy_render_errors_and_helpers() -> None:
+def render(events: list[CameraEvent], *, receiver: str, route: str,
+           title_template: str | None = None, body_template: str | None = None) -> Rendered:
+    """The generic family with a custom text, where template errors raise."""
+    return render_family("generic", "", events,
+                         TemplateText(title=title_template, body=body_template),
+                         receiver=receiver, route=route)
+
+
+def test_render_errors_and_helpers() -> None:
     assert issubclass(RenderError, RouterError)
     with pytest.raises(RenderError, match=r"undefined value: 'nope'.*available: alert"):
         render([SINGLE], receiver="r", route="x", body_template="{{ nope }}")

@@ -18,6 +18,7 @@ from router.obs import logs
 from router.pipeline.runtime import Runtime
 from tests.support.fleet import webhook
 from tests.support.httpsink import HttpSink
+from tests.support.sends import wait_for_sends
 
 CANARY_WEBHOOK = "canary-webhook-7f3a9"
 CANARY_ADMIN = "canary-admin-51c2e"
@@ -139,7 +140,7 @@ def test_no_secret_reaches_the_logs(make_runtime: Callable[..., Runtime], rules_
         worker = Worker(runtime)
         for _ in range(3):  # first send fails (500) and is retried
             while worker.step():
-                worker.drain()
+                wait_for_sends(worker)
             runtime.clock.advance(60)  # type: ignore[attr-defined]
         assert len(sink.wait_for(2)) >= 2
         assert upstream.requests  # the token was used, and refused

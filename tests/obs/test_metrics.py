@@ -19,6 +19,7 @@ from router.app import create_app
 from router.pipeline.runtime import Runtime
 from tests.support.fleet import webhook, write_rules
 from tests.support.httpsink import HttpSink
+from tests.support.sends import wait_for_sends
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
@@ -91,7 +92,7 @@ def test_no_serial_or_url_in_any_label(make_runtime: Callable[..., Runtime],
         assert client.post("/webhooks/visionalert", json=webhook("E77")).status_code == 200
         worker = Worker(runtime)
         while worker.step():
-            worker.drain()
+            wait_for_sends(worker)
         sink.wait_for(1)
         text = client.get("/metrics").get_data(as_text=True)
         port = str(sink.port)

@@ -15,7 +15,7 @@ from router.store.resolve import camera_status_changed
 from router.store.schema import camera_events, decisions, deliveries
 from router.store.schema_groups import group_items
 from tests.support.httpsink import HttpSink
-from tests.support.lifecycle import Site, camera
+from tests.support.site import Site, camera
 
 
 def _serials(text: str) -> set[str]:

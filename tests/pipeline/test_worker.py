@@ -16,6 +16,7 @@ from router.pipeline.worker import HOUSEKEEPING_SECONDS, Worker
 from router.receive.sample import SAMPLE_WEBHOOK
 from router.store.schema import alerts, attempts, decisions, dedup, deliveries, notifications
 from tests.support.httpsink import HttpSink
+from tests.support.sends import wait_for_sends
 
 
 def _site(make_runtime: Callable[..., Runtime], rules_path: Path, rules: str,
@@ -30,7 +31,7 @@ def _site(make_runtime: Callable[..., Runtime], rules_path: Path, rules: str,
 def _run(worker: Worker) -> None:
     """Route everything pending and finish every send it starts."""
     while worker.step():
-        worker.drain()
+        wait_for_sends(worker)
 
 
 def _camera(serial: str, anomaly: str, tags: list[str]) -> dict[str, object]:

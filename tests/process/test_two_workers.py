@@ -15,8 +15,8 @@ from router.settings import Settings
 from router.store.migrate import upgrade
 from router.store.schema import deliveries, notifications
 from tests.support.httpsink import HttpSink
-from tests.support.lifecycle import camera
 from tests.support.process import RouterProcess
+from tests.support.site import camera
 
 pytestmark = pytest.mark.slow
 

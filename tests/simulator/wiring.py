@@ -15,6 +15,7 @@ from router.clock import ManualClock
 from router.pipeline.runtime import Runtime
 from router.simulator import SimulatorServer
 from router.store.schema import PENDING, alerts, camera_events
+from tests.support.sends import wait_for_sends
 
 if TYPE_CHECKING:
     from router.pipeline.worker import Worker
@@ -104,7 +105,7 @@ def drain(worker: Worker, runtime: Runtime, *, clock: ManualClock | None = None,
     done = until or (lambda: True)
     while time.monotonic() < deadline:
         busy = worker.step()
-        worker.drain()
+        wait_for_sends(worker)
         if not busy:
             if pending(runtime) == 0 and done():
                 return

@@ -23,6 +23,7 @@ from router.clock import ManualClock
 from router.pipeline.runtime import Runtime
 from router.pipeline.worker import Worker
 from tests.support.httpsink import HttpSink, unused_port
+from tests.support.sends import wait_for_sends
 
 ADMIN = "canary-admin-7f3a9c1e5b"
 WEBHOOK = "canary-webhook-2d8e4f"
@@ -84,7 +85,7 @@ class Site:
     def run(self) -> None:
         """Route everything pending and finish every send it starts."""
         while self.worker.step():
-            self.worker.drain()
+            wait_for_sends(self.worker)
 
     def api(self, path: str, token: str | None = ADMIN, method: str = "GET",
             **kwargs: Any) -> TestResponse:

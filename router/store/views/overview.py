@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, and_, case, func, or_, select
 
 from router.store import schema_groups
-from router.store.schema import alerts, camera_events, deliveries
+from router.store.schema import alerts, deliveries
 from router.store.stats import inbox_backlog
 from router.store.views.alerts import ALERT_PARTS
 
@@ -42,14 +42,8 @@ def _alerts_24h(conn: Connection, now: float) -> dict[str, Any]:
 
 
 def cameras_in_trouble(conn: Connection, limit: int = 50) -> dict[str, Any]:
-    """Cameras not ``normal`` now: the lifecycle's camera state, else their latest event."""
+    """Cameras not ``normal`` now, as the camera state knows them, latest change first."""
     state = schema_groups.camera_state
-    if state is not None:
-        return _trouble_from_state(conn, state, limit)
-    return _trouble_from_events(conn, limit)
-
-
-def _trouble_from_state(conn: Connection, state: Any, limit: int) -> dict[str, Any]:
     query = select(state).where(state.c.status != "normal")
     total = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     cameras = []
@@ -59,22 +53,6 @@ def _trouble_from_state(conn: Connection, state: Any, limit: int) -> dict[str, A
                         "license": r.license, "status": r.status,
                         "anomalies": latest.get("anomalies") or {}, "tags": r.tags or [],
                         "alert_id": latest.get("alert_id"), "since": r.updated_at})
-    return {"total": total, "cameras": cameras}
-
-
-def _trouble_from_events(conn: Connection, limit: int) -> dict[str, Any]:
-    latest = (select(func.max(camera_events.c.id).label("id"))
-              .group_by(camera_events.c.license, camera_events.c.serial).subquery())
-    query = (select(camera_events.c.alert_id, camera_events.c.serial, camera_events.c.license,
-                    camera_events.c.status, camera_events.c.data, camera_events.c.created_at)
-             .join(latest, latest.c.id == camera_events.c.id)
-             .where(camera_events.c.status != "normal"))
-    total = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    rows = conn.execute(query.order_by(camera_events.c.created_at.desc()).limit(limit)).all()
-    cameras = [{"serial": r.serial, "name": r.data.get("name"), "license": r.license,
-                "status": r.status, "anomalies": r.data.get("anomalies") or {},
-                "tags": r.data.get("tags") or [], "alert_id": r.alert_id,
-                "since": r.created_at} for r in rows]
     return {"total": total, "cameras": cameras}
 
 

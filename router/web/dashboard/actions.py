@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from router.store import views
 from router.web.api.pagination import Cursor, QueryError, page_request, window
-from router.web.dashboard import bp, lifecycle
+from router.web.dashboard import bp, operations
 from router.web.dashboard import session as login
 
 DURATIONS = {"2h": 2 * 3600, "24h": 24 * 3600}
@@ -30,8 +30,8 @@ class FormError(ValueError):
 def silences() -> str:
     rt = login.rt()
     try:
-        found, error = lifecycle.list_silences(rt.db, rt.clock.now()), None
-    except lifecycle.Refused as exc:
+        found, error = operations.list_silences(rt.db, rt.clock.now()), None
+    except operations.Refused as exc:
         found, error = [], str(exc)
     return render_template("silences.html", silences=found, error=error, now=rt.clock.now(),
                            prefill=request.args)
@@ -45,10 +45,10 @@ def create_silence() -> WerkzeugResponse | tuple[str, int]:
     try:
         matchers = silence_matchers(request.form)
         ends_at = silence_end(request.form, now)
-        silence_id = lifecycle.create_silence(
+        silence_id = operations.create_silence(
             rt.db, matchers=matchers, starts_at=now, ends_at=ends_at, author="dashboard",
             comment=request.form.get("comment", "").strip()[:2000], now=now)
-    except (FormError, lifecycle.Refused) as exc:
+    except (FormError, operations.Refused) as exc:
         return render_template("message.html", title="Silence not created",
                                message=str(exc)), 400
     flash(f"Silence {silence_id} created, until {_utc(ends_at)}.")
@@ -61,8 +61,8 @@ def create_silence() -> WerkzeugResponse | tuple[str, int]:
 def expire_silence(silence_id: int) -> WerkzeugResponse | tuple[str, int]:
     rt = login.rt()
     try:
-        done = lifecycle.expire_silence(rt.db, silence_id, rt.clock.now())
-    except lifecycle.Refused as exc:
+        done = operations.expire_silence(rt.db, silence_id, rt.clock.now())
+    except operations.Refused as exc:
         return render_template("message.html", title="Not expired", message=str(exc)), 400
     flash(f"Silence {silence_id} expired." if done else
           f"Silence {silence_id} was already expired or does not exist.")
@@ -128,8 +128,8 @@ def _link(state: str, key: tuple[float, int] | None, reverse: bool) -> str | Non
 def replay(delivery_id: int) -> WerkzeugResponse | tuple[str, int]:
     rt = login.rt()
     try:
-        done = lifecycle.replay(rt.db, delivery_id, rt.clock.now())
-    except lifecycle.Refused as exc:
+        done = operations.replay(rt.db, delivery_id, rt.clock.now())
+    except operations.Refused as exc:
         return render_template("message.html", title="Not replayed", message=str(exc)), 400
     flash(f"Delivery {delivery_id} queued again." if done else
           f"Delivery {delivery_id} is not a dead letter.")
@@ -141,8 +141,8 @@ def replay(delivery_id: int) -> WerkzeugResponse | tuple[str, int]:
 def replay_all() -> WerkzeugResponse | tuple[str, int]:
     rt = login.rt()
     try:
-        count = lifecycle.replay_all_dead(rt.db, rt.clock.now())
-    except lifecycle.Refused as exc:
+        count = operations.replay_all_dead(rt.db, rt.clock.now())
+    except operations.Refused as exc:
         return render_template("message.html", title="Not replayed", message=str(exc)), 400
     flash(f"{count} dead letter(s) queued again.")
     return login.redirect_to(url_for("dashboard.deliveries", state="dead"))

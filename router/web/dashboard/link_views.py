@@ -12,7 +12,7 @@ from flask import render_template, request, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from router.channels import links
-from router.web.dashboard import bp, lifecycle
+from router.web.dashboard import bp, operations
 from router.web.dashboard import session as login
 from router.web.dashboard.pages import render_alert
 
@@ -73,13 +73,13 @@ def silence_confirmed() -> str | tuple[str, int]:
     try:
         license_code, serial, seconds = _silence_request()
         now = rt.clock.now()
-        silence_id = lifecycle.create_silence(
+        silence_id = operations.create_silence(
             rt.db, matchers={"license": [license_code], "camera": [serial]}, starts_at=now,
             ends_at=now + seconds, author="action link", comment="silenced from a notification",
             now=now)
     except links.LinkError as exc:
         return _refuse(str(exc))
-    except lifecycle.Refused as exc:
+    except operations.Refused as exc:
         return render_template("message.html", title="Not silenced", message=str(exc)), 400
     until = datetime.fromtimestamp(now + seconds, UTC).strftime("%Y-%m-%d %H:%M UTC")
     return render_template("message.html", title="Camera silenced",

@@ -17,7 +17,8 @@ from router.cli.main import main
 from router.pipeline.runtime import Runtime
 from router.store.schema import attempts, deliveries
 from tests.support.httpsink import HttpSink, Reply
-from tests.support.lifecycle import Site, camera
+from tests.support.sends import wait_for_sends
+from tests.support.site import Site, camera
 
 ADMIN = {"Authorization": "Bearer admin-secret"}
 
@@ -174,7 +175,7 @@ def test_a_hanging_target_does_not_delay_another(make_runtime: Callable[..., Run
         released_at = time.monotonic()
         assert all(r.time < released_at for r in fast.requests)
         slow.stop()  # answers the hanging request at last
-        site.worker.drain()
+        wait_for_sends(site.worker)
         with site.db.read() as conn:
             outcomes = conn.execute(select(attempts.c.outcome)).scalars().all()
         assert outcomes == ["success"] * 4  # the 3 fast ones, then the slow one

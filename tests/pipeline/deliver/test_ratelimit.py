@@ -17,7 +17,7 @@ from router.pipeline.runtime import Runtime
 from router.rules.ratelimit import RateLimit, parse_rate_limit
 from router.store.schema import attempts, deliveries
 from tests.support.httpsink import HttpSink
-from tests.support.lifecycle import Site, camera
+from tests.support.site import Site, camera
 
 take = Window.take
 

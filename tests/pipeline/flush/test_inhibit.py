@@ -18,7 +18,7 @@ from router.rules import load_rules
 from router.rules.inhibit import compile_inhibit_rules
 from router.rules.models import RulesSpec
 from tests.support.httpsink import HttpSink
-from tests.support.lifecycle import Site, camera
+from tests.support.site import Site, camera
 
 
 def _sent(sink: HttpSink) -> list[set[str]]:

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from router.cli.main import main
 from router.pipeline.runtime import Runtime
 from tests.support.httpsink import HttpSink
-from tests.support.lifecycle import Site, camera
+from tests.support.site import Site, camera
 
 ADMIN = {"Authorization": "Bearer admin-secret"}
 

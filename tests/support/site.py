@@ -17,9 +17,10 @@ from router.app import create_app
 from router.clock import ManualClock
 from router.pipeline.runtime import Runtime
 from router.pipeline.worker import Worker
-from router.rules.inhibit import with_lifecycle
+from router.rules.inhibit import with_inhibition_and_fallbacks
 from router.rules.models import RulesSpec
 from router.store.schema import camera_events, decisions, notifications
+from tests.support.sends import wait_for_sends
 
 _NONCE = itertools.count()
 
@@ -41,7 +42,7 @@ class Site:
         self.clock = ManualClock()
         self.runtime: Runtime = make_runtime(clock=self.clock, **settings)
         spec = RulesSpec.model_validate(yaml.safe_load(text))
-        self.runtime.rules.current = with_lifecycle(self.runtime.rules.get(), spec)
+        self.runtime.rules.current = with_inhibition_and_fallbacks(self.runtime.rules.get(), spec)
         self.client: FlaskClient = create_app(runtime=self.runtime).test_client()
         self.worker = Worker(self.runtime)
 
@@ -59,7 +60,7 @@ class Site:
     def run(self) -> None:
         """Route, flush and send everything due now, and wait for the sends."""
         while self.worker.step():
-            self.worker.drain()
+            wait_for_sends(self.worker)
 
     def advance(self, seconds: float) -> None:
         self.clock.advance(seconds)

@@ -1,6 +1,6 @@
-"""The lifecycle actions the dashboard calls: silences and dead-letter replay.
+"""The operations the dashboard calls: silences and dead-letter replay.
 
-They belong to the notification lifecycle (``router.store.silences``,
+They belong to the store (``router.store.silences``,
 ``router.store.deliveries``); this module adapts them to the pages and turns
 their refusals into messages a person can act on.
 """
