@@ -9,6 +9,8 @@ import click
 from router.cli.store import open_store
 from router.clock import iso
 from router.store import deliveries as delivery_store
+from router.store import views
+from router.store.views.paging import Window
 
 
 @click.command()
@@ -18,11 +20,12 @@ from router.store import deliveries as delivery_store
 def deliveries(dead: bool, state: str | None, limit: int) -> None:
     """List deliveries (newest first) and count them by state."""
     with open_store() as db:
-        views = delivery_store.list_deliveries(db, state="dead" if dead else state, limit=limit)
+        with db.read() as conn:
+            page = views.list_deliveries(conn, "dead" if dead else state, Window(size=limit))
         counts = delivery_store.counts(db)
-    for v in views:
-        click.echo(f"{v.id}\t{v.state}\t{v.attempts}\t{v.receiver}\t{v.target}\t"
-                   f"{iso(v.created_at)}\t{v.last_error or ''}")
+    for v in page.rows:
+        click.echo(f"{v['id']}\t{v['state']}\t{v['attempts']}\t{v['receiver']}\t"
+                   f"{v['target']}\t{iso(v['created_at'])}\t{v['last_error'] or ''}")
     click.echo(" ".join(f"{k}={n}" for k, n in counts.items()))
 
 

@@ -201,41 +201,6 @@ def replay(db: Database, *, ids: Sequence[int] = (), all_dead: bool = False,
     return chosen
 
 
-@dataclass(frozen=True)
-class DeliveryView:
-    """A delivery as the API and the CLI show it (the target in privacy form only)."""
-
-    id: int
-    notification_id: int
-    receiver: str
-    target: str
-    state: str
-    attempts: int
-    created_at: float
-    finished_at: float | None
-    last_error: str | None
-    title: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
-
-
-def list_deliveries(db: Database, *, state: str | None = None, limit: int = 100,
-                    before_id: int | None = None) -> list[DeliveryView]:
-    query = (select(deliveries, notifications.c.title)
-             .join(notifications, notifications.c.id == deliveries.c.notification_id)
-             .order_by(deliveries.c.id.desc()).limit(limit))
-    if state is not None:
-        query = query.where(deliveries.c.state == state)
-    if before_id is not None:
-        query = query.where(deliveries.c.id < before_id)
-    with db.read() as conn:
-        rows = conn.execute(query).all()
-    return [DeliveryView(r.id, r.notification_id, r.receiver, r.target, r.state, r.attempts,
-                         r.created_at, r.finished_at, r.last_error,
-                         (r.message or {}).get("title", r.title)) for r in rows]
-
-
 def counts(db: Database) -> dict[str, int]:
     with db.read() as conn:
         rows = conn.execute(select(deliveries.c.state, func.count())

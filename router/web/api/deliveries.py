@@ -13,7 +13,6 @@ from typing import Any
 
 from flask import request
 
-from router.clock import iso
 from router.store import deliveries as store
 from router.store import views
 from router.web.api import bp, require_admin, runtime
@@ -21,12 +20,6 @@ from router.web.api.pagination import QueryError, envelope, page_request, window
 from router.web.errors import error_response
 
 MAX_ID = 2**63 - 1  # larger ids cannot exist and would overflow the driver
-
-
-def delivery_json(view: store.DeliveryView) -> dict[str, Any]:
-    d = view.to_dict()
-    d["created_at"], d["finished_at"] = iso(view.created_at), iso(view.finished_at)
-    return d
 
 
 LIST_STATES = (*store.STATES, "failing")  # failing: pending after a failed attempt
