@@ -1,30 +1,41 @@
-"""Typed deployment settings from ``ROUTER_*`` environment variables.
+"""Typed deployment settings from ``ROUTER_*`` environment variables (pydantic-settings).
 
 Secrets may also come from a file named by ``ROUTER_<NAME>_FILE`` (a mounted
-Kubernetes Secret); the file wins over nothing, the variable wins over the file
-only when both are set, which is reported as an error instead of guessed.
-Nothing here is read at import time: call :meth:`Settings.from_env`.
+Kubernetes Secret); setting both the variable and the file is reported as an
+error instead of guessed. Nothing here is read at import time: call
+:meth:`Settings.from_env`.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from contextvars import ContextVar
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from router.errors import SettingsError
 
 PREFIX = "ROUTER_"
 SECRET_FIELDS = ("webhook_token", "admin_token", "visionalert_token", "link_secret")
+# The environment of the ``from_env`` call in progress (None: ``os.environ``).
+_environ: ContextVar[Mapping[str, str] | None] = ContextVar("router_settings_env", default=None)
 
 
-class Settings(BaseModel):
-    """Every deployment setting; the field name upper-cased is the variable name."""
+class Settings(BaseSettings):
+    """Every deployment setting; ``ROUTER_`` + the field name upper-cased is the variable."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = SettingsConfigDict(frozen=True, extra="forbid", env_prefix=PREFIX,
+                                      env_ignore_empty=True)
 
     host: str = Field("127.0.0.1", description="Address the web server binds to.")
     port: int = Field(8080, ge=1, le=65535, description="Port the web server listens on.")
@@ -122,30 +133,70 @@ class Settings(BaseModel):
     )
 
     @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Overrides (CLI flags) win, then ROUTER_* variables, then *_FILE secrets.
+        return init_settings, _Env(settings_cls), _SecretFiles(settings_cls)
+
+    @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
         """Build settings from ``ROUTER_*`` variables; ``overrides`` win (CLI flags)."""
         env = os.environ if environ is None else environ
-        values: dict[str, object] = {}
-        for name in cls.model_fields:
-            var = PREFIX + name.upper()
-            if var in env and env[var] != "":
-                values[name] = env[var]
-            if name in SECRET_FIELDS and env.get(var + "_FILE"):
-                if name in values:
-                    raise SettingsError(f"set either {var} or {var}_FILE, not both")
-                values[name] = _read_secret(var + "_FILE", env[var + "_FILE"])
-        values.update({k: v for k, v in overrides.items() if v is not None})
+        _check_secret_files(env)
+        token = _environ.set(env)
         try:
-            return cls.model_validate(values)
+            given: dict[str, Any] = {k: v for k, v in overrides.items() if v is not None}
+            return cls(**given)
         except ValidationError as exc:
             raise SettingsError(_explain(exc)) from None
+        finally:
+            _environ.reset(token)
 
     def replace(self, **changes: object) -> Settings:
         return self.model_validate({**self.model_dump(), **changes})
 
-    @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
+
+def _env() -> Mapping[str, str]:
+    env = _environ.get()
+    return os.environ if env is None else env
+
+
+class _Env(EnvSettingsSource):
+    """``ROUTER_*`` variables of the given environment, matched by their exact (upper) name."""
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        names = {PREFIX + name.upper() for name in self.settings_cls.model_fields}
+        return {k.lower(): v for k, v in _env().items() if k in names and v != ""}
+
+
+class _SecretFiles(PydanticBaseSettingsSource):
+    """``ROUTER_<SECRET>_FILE=/path``: the secret is the file's content, stripped."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        var = f"{PREFIX}{field_name.upper()}_FILE"
+        path = _env().get(var) if field_name in SECRET_FIELDS else None
+        return (_read_secret(var, path) if path else None), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        for name, field in self.settings_cls.model_fields.items():
+            value, key, _ = self.get_field_value(field, name)
+            if value is not None:
+                found[key] = value
+        return found
+
+
+def _check_secret_files(env: Mapping[str, str]) -> None:
+    for name in SECRET_FIELDS:
+        var = PREFIX + name.upper()
+        if env.get(var + "_FILE") and env.get(var):
+            raise SettingsError(f"set either {var} or {var}_FILE, not both")
 
 
 def _read_secret(var: str, path: str) -> str:

@@ -31,7 +31,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from router.channels.message import Image
-from router.channels.sandbox import RenderError, counted, kinds, summary
+from router.channels.sandbox import counted, kinds, summary
+from router.errors import RenderError
 from router.model import CameraEvent
 
 # Signed per-camera action links ("open", "silence_24h"), made by router.channels.links.ActionLinks.

@@ -22,19 +22,20 @@ and concurrent fetches of one URL wait for a single request. A refusal raises
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import socket
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import httpx
+from cachetools import TLRUCache
 
-from router.errors import RouterError
+from router.errors import ImageRefused
 from router.settings import Settings
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -45,10 +46,6 @@ _TYPES = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/we
 _MAGIC = {"image/jpeg": (b"\xff\xd8\xff",), "image/png": (b"\x89PNG\r\n\x1a\n",),
           "image/gif": (b"GIF87a", b"GIF89a"), "image/webp": (b"RIFF",)}
 Resolver = Callable[[str, int], list[str]]
-
-
-class ImageRefused(RouterError):
-    """An image was not fetched; the message says why (safe to log and store)."""
 
 
 @dataclass(frozen=True)
@@ -91,8 +88,10 @@ class ImageFetcher:
         self.cache_seconds = cache_seconds
         self._resolver = resolver
         self._clock = clock
-        self._cache: OrderedDict[str, tuple[float, FetchedImage | ImageRefused]] = OrderedDict()
-        self._cached_bytes = 0
+        # Least recently used first out beyond CACHE_BYTES; each entry expires after its own
+        # TTL (successes cache_seconds, refusals REFUSAL_SECONDS). Guarded by self._lock.
+        self._cache: TLRUCache[str, FetchedImage | ImageRefused] = TLRUCache(
+            maxsize=CACHE_BYTES, ttu=self._ttu, timer=clock, getsizeof=_size)
         self._lock = threading.Lock()
         self._inflight: dict[str, threading.Lock] = {}
 
@@ -124,30 +123,19 @@ class ImageFetcher:
             raise result
         return result
 
+    def _ttu(self, _url: str, result: FetchedImage | ImageRefused, now: float) -> float:
+        ttl = self.cache_seconds if isinstance(result, FetchedImage) else REFUSAL_SECONDS
+        return now + ttl
+
     def _cached(self, url: str) -> FetchedImage | ImageRefused | None:
         with self._lock:
-            found = self._cache.get(url)
-            if found is None:
-                return None
-            if found[0] <= self._clock():
-                self._forget(url)
-                return None
-            self._cache.move_to_end(url)
-            return found[1]
+            return self._cache.get(url)
 
     def _store(self, url: str, result: FetchedImage | ImageRefused) -> None:
-        ttl = self.cache_seconds if isinstance(result, FetchedImage) else REFUSAL_SECONDS
         with self._lock:
-            self._forget(url)
-            self._cache[url] = (self._clock() + ttl, result)
-            self._cached_bytes += _size(result)
-            while self._cached_bytes > CACHE_BYTES and len(self._cache) > 1:
-                self._forget(next(iter(self._cache)))
-
-    def _forget(self, url: str) -> None:
-        old = self._cache.pop(url, None)
-        if old is not None:
-            self._cached_bytes -= _size(old[1])
+            self._cache.pop(url, None)
+            with contextlib.suppress(ValueError):  # larger than the whole cache: not kept
+                self._cache[url] = result
 
     # -- one fetch -----------------------------------------------------------------------
     def _fetch(self, url: str) -> FetchedImage:

@@ -1,8 +1,8 @@
 """Signed action links for notifications: "Open" an alert and "Silence camera 24 h".
 
 A link names its purpose and subject in the URL (alert id; license, serial and
-duration) and carries ``t=<expiry>.<mac>``: an HMAC-SHA256 over purpose,
-subject and expiry. Changing any part, or reusing a token for another camera
+duration) and carries ``t=<expiry>.<mac>``: an itsdangerous HMAC-SHA256 signature over
+purpose, subject and expiry. Changing any part, or reusing a token for another camera
 or another purpose, breaks the MAC; the expiry is checked only after the MAC,
 so it cannot be extended. Links that change something only show a
 confirmation page on GET; the change needs the POST of that page, so a link
@@ -16,23 +16,21 @@ rotating either secret revokes every link issued before. Links expire after
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+import itsdangerous
+
+from router.errors import LinkError
 from router.model import CameraEvent
 from router.settings import Settings
 
 OPEN, SILENCE, IMAGE = "open", "silence", "image"
 SILENCE_DEFAULT = 24 * 3600
 _SEP = "\x1f"  # cannot appear in a URL parameter, so fields cannot be shifted
-
-
-class LinkError(Exception):
-    """The link cannot be used; the message is shown to the person who clicked it."""
 
 
 @dataclass(frozen=True)
@@ -48,7 +46,7 @@ class Signer:
         stamp, _, mac = (token or "").partition(".")
         if not stamp.isdigit() or not mac:
             raise LinkError("This link is incomplete: open it exactly as it was sent.")
-        if not hmac.compare_digest(mac, self._mac(purpose, subject, stamp)):
+        if not self._signer().verify_signature(self._msg(purpose, subject, stamp), mac):
             raise LinkError("This link is not valid: it was changed, or it was made for "
                             "another alert or camera.")
         expires = float(stamp)
@@ -56,10 +54,16 @@ class Signer:
             raise LinkError("This link has expired. Open the alert from the dashboard instead.")
         return expires
 
+    def _signer(self) -> itsdangerous.Signer:
+        return itsdangerous.Signer(self.key, salt="visionalert-router/links",
+                                   digest_method=hashlib.sha256)
+
+    @staticmethod
+    def _msg(purpose: str, subject: Sequence[str], stamp: str) -> bytes:
+        return _SEP.join([purpose, *subject, stamp]).encode()
+
     def _mac(self, purpose: str, subject: Sequence[str], stamp: str) -> str:
-        msg = _SEP.join([purpose, *subject, stamp]).encode()
-        digest = hmac.new(self.key, msg, hashlib.sha256).digest()
-        return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+        return self._signer().get_signature(self._msg(purpose, subject, stamp)).decode()
 
 
 def derive_key(settings: Settings, purpose: str) -> bytes | None:

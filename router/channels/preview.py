@@ -1,7 +1,7 @@
 """What one target receives, as JSON: a rendered message in its channel family's terms.
 
 ``explain`` shows this per target. It reads the ``Rendered`` the worker stores on a
-delivery and applies what delivery does with it per family (router/pipeline/deliver.py):
+delivery and applies what delivery does with it per family (router/pipeline/deliver/compose.py):
 SMS sends no title; e-mail sends the HTML with the text part derived from it; Teams
 sends the Adaptive Card; Slack gets Block Kit blocks with ``?blocks=yes``, else one
 legacy attachment. Nothing here instantiates Apprise, so no secret is touched.

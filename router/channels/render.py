@@ -27,13 +27,13 @@ from router.channels.context import ActionLinkMaker
 from router.channels.families import Family, family_of
 from router.channels.message import Image, Rendered
 from router.channels.sandbox import (
-    RenderError,
     check_template,
     kind_counts,
     kinds,
     percent,
     summary,
 )
+from router.errors import RenderError
 from router.model import CameraEvent
 from router.rules.templates import TemplateSet, TemplateText
 

@@ -41,15 +41,11 @@ from jinja2.exceptions import SecurityError
 from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
 
-from router.errors import RouterError
+from router.errors import RenderError
 
 TEMPLATES = Path(__file__).with_name("templates")
 CONTEXT_NAMES = ("alert, event, events, group, count, license, kind, resolved, receiver, route, "
                  "reason, links, external_url, at, now, time, timezone, family")
-
-
-class RenderError(RouterError):
-    """A template cannot be compiled or rendered; the message says which and why."""
 
 
 def percent(score: float | None) -> str:

@@ -1,7 +1,7 @@
 """Teams family (``workflows://``): an Adaptive Card with a heading, facts and link buttons.
 
 Apprise's own Workflows card holds only a title and a text block, so the card
-is built here and handed to Apprise at send time (router/pipeline/deliver.py).
+is built here and handed to Apprise at send time (router/pipeline/deliver/compose.py).
 The title and the text block come from the templates (custom ones included);
 the facts and the buttons come from the same data and are always present.
 Teams fetches card images itself from public URLs, so the snapshot and the

@@ -13,6 +13,7 @@ import click
 from router import __version__
 from router.errors import RulesError, SettingsError
 from router.obs import logs
+from router.obs.redact import scrub
 from router.settings import PREFIX, Settings
 
 log = logging.getLogger("router")
@@ -212,15 +213,9 @@ def _migrate(settings: Settings) -> None:
         upgrade(db_)
     except Exception as exc:
         raise click.ClickException(
-            f"cannot migrate {_safe_url(settings.database_url)}: {exc.__class__.__name__}: "
-            f"{exc}") from None
+            scrub(f"cannot migrate {settings.database_url}: {exc.__class__.__name__}: {exc}",
+                  logs.secrets_of(settings))) from None
     finally:
         db_.dispose()
-
-
-def _safe_url(url: str) -> str:
-    from sqlalchemy import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
 
 

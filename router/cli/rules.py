@@ -11,10 +11,9 @@ from typing import Any
 import click
 
 from router.cli.explain_text import explain_text
-from router.errors import PayloadError, RulesError, SettingsError
-from router.pipeline.explain import ExplainError, build_events, explain, parse_at
+from router.errors import ExplainError, PayloadError, RouteTestError, RulesError, SettingsError
+from router.pipeline.explain import build_events, explain, parse_at
 from router.pipeline.rule_tests import (
-    RouteTestError,
     format_report,
     load_tests,
     rules_path,

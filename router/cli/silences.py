@@ -15,9 +15,8 @@ import click
 
 from router.cli.store import open_store
 from router.clock import iso, parse_span, parse_time
-from router.errors import TimeInputError
+from router.errors import MatchError, SilenceNotFound, TimeInputError
 from router.pipeline.flush import silence as silencing
-from router.rules.inhibit import MatchError
 from router.store import silences as silence_store
 
 
@@ -103,6 +102,6 @@ def silence_expire(silence_id: int) -> None:
     with open_store() as db:
         try:
             row = silence_store.expire(db, silence_id, now=now)
-        except silence_store.SilenceNotFound as exc:
+        except SilenceNotFound as exc:
             raise click.ClickException(str(exc)) from None
     click.echo(f"silence {row.id} {row.state(now)} since {iso(row.ends_at)}")

@@ -1,5 +1,9 @@
 """Logging: one event per line, JSON in containers, ``key=value`` on a console.
 
+Built on structlog: stdlib ``logging`` records are rendered by a
+``structlog.stdlib.ProcessorFormatter``, so ``logging.getLogger(...).info(msg,
+extra={...})`` works everywhere unchanged.
+
 Values travel as ``extra={...}`` fields, never interpolated into the message, so
 they stay machine-readable. Fields that describe the unit of work in progress
 (request id, alert id, camera serial, delivery id) are bound once in a context
@@ -7,7 +11,7 @@ variable and added to every line logged while it runs, in any module.
 
 No secret is ever passed in: targets are logged in Apprise's privacy form only.
 As a second line of defence, the configured secrets (tokens, the database
-password) are masked in every formatted line.
+password) are masked in every formatted line by the last processor.
 """
 
 from __future__ import annotations
@@ -18,94 +22,124 @@ import os
 import sys
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from contextvars import ContextVar
 from datetime import UTC, datetime
 from functools import lru_cache
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+import structlog
+from structlog.contextvars import (
+    bind_contextvars,
+    bound_contextvars,
+    clear_contextvars,
+    get_contextvars,
+    merge_contextvars,
+    unbind_contextvars,
+)
+from structlog.typing import EventDict, Processor, WrappedLogger
+
 from router.obs import jsontext
+from router.obs.redact import scrub
 
 if TYPE_CHECKING:
     from router.settings import Settings
 
 _STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName"}
-_EMPTY: Mapping[str, Any] = MappingProxyType({})
-_bound: ContextVar[Mapping[str, Any]] = ContextVar("router_log_fields", default=_EMPTY)
-MASK = "****"
 # Shorter values would mask ordinary words; no real secret is this short.
 _MIN_SECRET = 6
+_exc_formatter = logging.Formatter()
+_META = ("_record", "_from_structlog")  # ProcessorFormatter's own keys, never written
+_FIXED = ("ts", "level", "logger", "msg", "pid", "exc")  # the console line's own parts
 
 
 def bind(**fields: Any) -> None:
     """Add fields to every line logged from here on in this context (None removes one)."""
-    merged = {**_bound.get(), **fields}
-    _bound.set(MappingProxyType({k: v for k, v in merged.items() if v is not None}))
+    unbind_contextvars(*[k for k, v in fields.items() if v is None])
+    bind_contextvars(**{k: v for k, v in fields.items() if v is not None})
 
 
 def new_context(**fields: Any) -> None:
     """A new unit of work starts in this thread: replace every bound field."""
-    _bound.set(MappingProxyType({k: v for k, v in fields.items() if v is not None}))
+    clear_contextvars()
+    bind_contextvars(**{k: v for k, v in fields.items() if v is not None})
 
 
 @contextmanager
 def bound(**fields: Any) -> Iterator[None]:
     """Bind fields for the duration of a block, then restore the previous ones."""
-    token = _bound.set(MappingProxyType({**_bound.get(), **fields}))
-    try:
+    with bound_contextvars(**fields):
         yield
-    finally:
-        _bound.reset(token)
 
 
 def current() -> Mapping[str, Any]:
-    return _bound.get()
+    return get_contextvars()
 
 
-def _fields(record: logging.LogRecord) -> dict[str, Any]:
-    return {k: v for k, v in record.__dict__.items() if k not in _STANDARD}
+def _from_record(_logger: WrappedLogger, _method: str, event: EventDict) -> EventDict:
+    """The line's fixed fields from the stdlib record (``event`` is its message)."""
+    record: logging.LogRecord = event["_record"]
+    out: EventDict = {
+        "ts": f"{_utc_second(int(record.created))}.{int(record.created % 1 * 1000):03d}+00:00",
+        "level": record.levelname.lower(),
+        "logger": record.name,
+        "msg": event["event"],
+        "pid": record.process,
+        "_record": record,
+        "_from_structlog": event.get("_from_structlog", False),
+    }
+    exc_info = event.get("exc_info")
+    if exc_info:
+        out["_exc"] = _exc_formatter.formatException(exc_info)
+    return out
 
 
-class _Redacting(logging.Formatter):
-    def __init__(self, secrets: Iterable[str] = ()) -> None:
-        super().__init__()
+def _add_extra(_logger: WrappedLogger, _method: str, event: EventDict) -> EventDict:
+    """``extra={...}`` fields of the record; they win over bound ones of the same name."""
+    record: logging.LogRecord = event["_record"]
+    event.update({k: v for k, v in record.__dict__.items() if k not in _STANDARD})
+    exc = event.pop("_exc", None)
+    if exc is not None:
+        event["exc"] = exc
+    return event
+
+
+def _render_json(_logger: WrappedLogger, _method: str, event: EventDict) -> str:
+    return jsontext.dumps({k: v for k, v in event.items() if k not in _META}, default=str)
+
+
+def _render_console(_logger: WrappedLogger, _method: str, event: EventDict) -> str:
+    record: logging.LogRecord = event["_record"]
+    fields = {k: v for k, v in event.items()
+              if k not in _FIXED and k not in _META}
+    extras = " ".join([f"{k}={_console_value(v)}" for k, v in fields.items()])
+    line = (f"{_local_second(int(record.created))} {record.levelname:<7} "
+            f"{record.name}: {event['msg']}")
+    if extras:
+        line += f"  {extras}"
+    if "exc" in event:
+        line += "\n" + str(event["exc"])
+    return line
+
+
+class Redact:
+    """The last processor: render the line, then mask every configured secret in it
+    (keys, values, tracebacks alike)."""
+
+    def __init__(self, render: Processor, secrets: Iterable[str] = ()) -> None:
+        self.render = render
         self.secrets = sorted({s for s in secrets if len(s) >= _MIN_SECRET}, key=len,
                               reverse=True)
 
-    def _redact(self, line: str) -> str:
-        for secret in self.secrets:
-            if secret in line:
-                line = line.replace(secret, MASK)
-        return line
+    def __call__(self, logger: WrappedLogger, method: str, event: EventDict) -> str:
+        return scrub(str(self.render(logger, method, event)), self.secrets)
 
 
-class JsonFormatter(_Redacting):
-    def format(self, record: logging.LogRecord) -> str:
-        event: dict[str, Any] = {
-            "ts": f"{_utc_second(int(record.created))}.{int(record.created % 1 * 1000):03d}+00:00",
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "msg": record.getMessage(),
-            "pid": record.process,
-        }
-        event.update(_bound.get())
-        event.update(_fields(record))
-        if record.exc_info:
-            event["exc"] = self.formatException(record.exc_info)
-        return self._redact(jsontext.dumps(event, default=str))
-
-
-class ConsoleFormatter(_Redacting):
-    def format(self, record: logging.LogRecord) -> str:
-        ts = _local_second(int(record.created))
-        fields = {**_bound.get(), **_fields(record)}
-        extras = " ".join([f"{k}={_console_value(v)}" for k, v in fields.items()])
-        line = f"{ts} {record.levelname:<7} {record.name}: {record.getMessage()}"
-        if extras:
-            line += f"  {extras}"
-        if record.exc_info:
-            line += "\n" + self.formatException(record.exc_info)
-        return self._redact(line)
+def formatter(fmt: str = "console", secrets: Iterable[str] = ()) -> logging.Formatter:
+    """The stdlib formatter of every handler: structlog processors over each record."""
+    render = _render_json if fmt == "json" else _render_console
+    return structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[_from_record, merge_contextvars, _add_extra],
+        processors=[Redact(render, secrets)],
+    )
 
 
 # A line per request passes through the formatters: the time is formatted once per
@@ -137,7 +171,7 @@ def _console_value(value: Any) -> str:
 
 def configure(fmt: str = "console", level: str = "INFO", secrets: Iterable[str] = ()) -> None:
     handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(JsonFormatter(secrets) if fmt == "json" else ConsoleFormatter(secrets))
+    handler.setFormatter(formatter(fmt, secrets))
     # Record fields no formatter here prints; computing them cost a fifth of a line
     # (the logging HOWTO's "Optimization" section).
     logging._srcfile = None  # caller file and line

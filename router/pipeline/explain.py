@@ -34,7 +34,7 @@ from router.channels.render import (
     template_text,
 )
 from router.clock import parse_datetime
-from router.errors import RouterError, TimeInputError
+from router.errors import ExplainError, TimeInputError
 from router.model import CameraEvent, Status, canonical_anomaly, parse_label
 from router.model.reasons import Reason
 from router.pipeline.deliver import privacy_url
@@ -43,10 +43,6 @@ from router.rules.models import Receiver, RouteOptions, Rules
 from router.rules.routing import RouteMatch, route_event
 from router.rules.templates import TemplateText
 from router.upstream.payload import parse_payload
-
-
-class ExplainError(RouterError):
-    """The input to explain is unusable; the message names the field."""
 
 
 class _Enrichment(BaseModel):

@@ -23,16 +23,12 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.scalarstring import LiteralScalarString
 
-from router.errors import PayloadError, RouterError
-from router.pipeline.explain import ExplainError, build_events, explain, parse_at
+from router.errors import ExplainError, PayloadError, RouteTestError
+from router.pipeline.explain import build_events, explain, parse_at
 from router.rules.models import Rules
 
 _CASE_KEYS = {"name", "payload", "payload_file", "enrichment", "at", "expect", "snapshot"}
 _EXPECT_KEYS = {"receivers", "cameras"}
-
-
-class RouteTestError(RouterError):
-    """The tests file itself is unusable."""
 
 
 @dataclass

@@ -21,11 +21,12 @@ from datetime import UTC, datetime
 
 from router.channels.images import ImageFetcher
 from router.channels.render import Rendered
+from router.errors import LeaseLost
 from router.obs import failpoints, logs, metrics
-from router.pipeline import flush, httpcapture
-from router.pipeline.classify import classify
-from router.pipeline.deliver import Attempt, send_rendered
-from router.pipeline.durable import Policy, next_step
+from router.pipeline import flush
+from router.pipeline.deliver import Attempt, httpcapture, send_rendered
+from router.pipeline.deliver.classify import classify
+from router.pipeline.deliver.durable import Policy, next_step
 from router.pipeline.enrich import enrich_alert
 from router.pipeline.notify import MessageContext, fallback_notifications, flush_notifications
 from router.pipeline.plan import plan_items, target_key
@@ -38,7 +39,7 @@ from router.store import groups as group_store
 from router.store import inbox as inbox_store
 from router.store.deliveries import AttemptRecord, DeliveryClaim
 from router.store.groups import GroupClaim
-from router.store.inbox import InboxClaim, LeaseLost
+from router.store.inbox import InboxClaim
 from router.store.ingest import prune_dedup
 from router.store.notifications import NewNotification
 from router.store.routing import record_routing

@@ -18,15 +18,12 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from router.errors import MatchError
 from router.model import CameraEvent
 from router.rules.conditions import NotMatcher, compile_conditions
 from router.rules.context import MatchContext
 from router.rules.matchers import Matcher
 from router.rules.models import Conditions, InhibitRuleSpec, MatchSpec, Rules, RulesSpec
-
-
-class MatchError(ValueError):
-    """A silence or inhibition matcher that cannot be used; the message says why."""
 
 
 @dataclass(frozen=True)

@@ -19,14 +19,14 @@ from typing import Any, Union, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from router.errors import Problem, RulesError
+from router.errors import Problem, RulesError, YamlSyntaxError
+from router.rules.base import yaml_kind
 from router.rules.build import Builder
 from router.rules.crossref import CrossChecker
 from router.rules.inhibit import with_inhibition_and_fallbacks
 from router.rules.interpolate import Interpolated, interpolate_tree
-from router.rules.matchers import yaml_kind
 from router.rules.models import Rules, RulesSpec
-from router.rules.yamlpos import Document, Loc, Pos, YamlSyntaxError, dotted, parse_yaml
+from router.rules.yamlpos import Document, Loc, Pos, dotted, parse_yaml
 
 _EXPECTED = {
     "list_type": "a list",

@@ -24,6 +24,7 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticCustomError
 
+from router.errors import SandboxProblem
 from router.model import CameraEvent
 from router.rules.base import StrictModel
 from router.rules.context import MatchContext
@@ -42,7 +43,7 @@ from router.rules.ratelimit import RateLimit, RateLimitSpec  # lifecycle: receiv
 
 if TYPE_CHECKING:
     from router.rules.inhibit import InhibitRule  # imports this module
-from router.rules.sandbox import SandboxProblem, compile_when
+from router.rules.sandbox import compile_when
 from router.rules.templates import TemplateSet
 from router.rules.templatespec import Template, TemplateSpec
 from router.rules.timewin import Timezone, WindowSpec

@@ -18,33 +18,14 @@ from jinja2 import StrictUndefined, TemplateSyntaxError, nodes
 from jinja2.parser import Parser
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from router.errors import SandboxProblem
+
 FORBIDDEN_NAMES = frozenset({"os", "sys", "config", "request", "self", "builtins",
                              "subprocess", "importlib", "globals", "locals", "vars"})
 
 Expression = Callable[[Mapping[str, Any]], Any]
 
 
-SECURITY_SUFFIX = "; templates and 'when' run in a sandbox"
-
-
-class SandboxProblem(ValueError):
-    """A template or expression is unusable: a syntax error, or (``security``) an
-    attempt to reach Python internals. ``detail`` is the part that may quote it."""
-
-    def __init__(self, what: str, detail: str, line: int | None = None, *,
-                 security: bool = False) -> None:
-        self.what = what
-        self.detail = detail
-        self.line = line
-        self.security = security
-        super().__init__(self.format(detail))
-
-    def format(self, detail: str) -> str:
-        """The message, with ``detail`` (possibly redacted) in its place."""
-        if self.security:
-            return f"security: {detail}{SECURITY_SUFFIX}"
-        where = f" (template line {self.line})" if self.line is not None else ""
-        return f"invalid {self.what}: {detail}{where}"
 
 
 @cache

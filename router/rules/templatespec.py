@@ -15,8 +15,9 @@ from typing import Annotated
 from pydantic import AfterValidator, model_validator
 from pydantic_core import PydanticCustomError
 
+from router.errors import SandboxProblem
 from router.rules.base import StrictModel
-from router.rules.sandbox import SandboxProblem, check_template_source
+from router.rules.sandbox import check_template_source
 from router.rules.templates import FAMILIES, TemplateSet, TemplateText
 from router.rules.yamlpos import Loc
 

@@ -16,6 +16,8 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+from router.errors import YamlSyntaxError
+
 Loc = tuple[str | int, ...]
 """A path into the document: mapping keys and list indexes, as pydantic spells ``loc``."""
 
@@ -24,16 +26,6 @@ Pos = tuple[int, int]
 
 _START: Pos = (1, 1)
 _DUPLICATE_KEY = re.compile(r'found duplicate key "(?P<key>.*?)" with value')
-
-
-class YamlSyntaxError(Exception):
-    """The text is not YAML; ``line`` and ``column`` are 1-based."""
-
-    def __init__(self, message: str, line: int, column: int) -> None:
-        super().__init__(message)
-        self.message = message
-        self.line = line
-        self.column = column
 
 
 def dotted(loc: Loc) -> str:

@@ -14,11 +14,12 @@ Controls (no auth): ``GET /_sim/stats``, ``POST /_sim/reset-stats``,
 ``POST /_sim/alerts``, ``POST /_sim/alerts/{id}/webhook``, ``POST /_sim/logs``.
 """
 
+from router.errors import ScenarioError
+
 from .app import create_app
 from .clock import Clock, FakeClock, SystemClock
 from .config import SimulatorConfig
 from .faults import FaultConfig
-from .scenario import ScenarioError
 from .server import SimulatorServer
 
 __all__ = [

@@ -13,15 +13,16 @@ from typing import Any, TypeVar
 
 from flask import Blueprint, Response, g, jsonify, request
 
+from router.errors import ApiError, AuthFailedError, DateFilterError, InvalidCursorError
 from router.model import Status
 from router.web.api.cursor import page_url
 
-from .auth import AuthFailedError, authenticate
+from .auth import authenticate
 from .context import sim
-from .dates import DateFilterError, parse_bound
+from .dates import parse_bound
 from .jpeg import sniff_image
 from .pagination import Cursor as PageCursor
-from .pagination import InvalidCursorError, Key, page_size_from, paginate
+from .pagination import Key, page_size_from, paginate
 from .ratelimit import throttled_detail
 from .serialize import alert_json, camera_json, license_json, log_json
 from .state import Camera, License, Log, State
@@ -33,15 +34,6 @@ STATUSES = tuple(s.value for s in Status)
 NOT_IMAGE = ("Upload a valid image. The file you uploaded was either not an image "
              "or a corrupted image.")
 CREATE_LOG = "visionalert.create_log"
-
-
-class ApiError(Exception):
-    """An error answer: ``body`` is the JSON to send with ``status``."""
-
-    def __init__(self, status: int, body: dict[str, Any]) -> None:
-        super().__init__(status)
-        self.status = status
-        self.body = body
 
 
 def _detail(status: int, detail: str) -> ApiError:

@@ -9,13 +9,15 @@ from flask import Flask, Response, g, jsonify, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 
+from router.errors import ScenarioError
+
 from . import api, control, media
 from .clock import Clock, SystemClock
 from .config import SimulatorConfig
 from .context import EXTENSION, SimContext, sim
 from .faults import Faults
 from .ratelimit import RateLimiter
-from .scenario import ScenarioError, load_scenario, seed_state
+from .scenario import load_scenario, seed_state
 from .state import State
 from .stats import Stats
 

@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
+from router.errors import AuthFailedError
+
 from .state import State, User
-
-
-class AuthFailedError(Exception):
-    """401: ``detail`` is DRF's message for the case."""
-
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail)
-        self.detail = detail
 
 
 def authenticate(header: str | None, state: State) -> User:

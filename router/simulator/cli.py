@@ -7,9 +7,10 @@ import threading
 
 import click
 
+from router.errors import ScenarioError
+
 from .config import WEBHOOK_FORMATS, SimulatorConfig
 from .faults import FaultConfig
-from .scenario import ScenarioError
 from .server import SimulatorServer
 
 

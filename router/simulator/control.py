@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
+from router.errors import ControlError
 from router.model import Status
 
 from .context import SimContext, sim
@@ -20,13 +21,6 @@ from .state import Alert
 from .webhook import WebhookResult, send_webhook
 
 bp = Blueprint("sim", __name__, url_prefix="/_sim")
-
-
-class ControlError(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 @bp.errorhandler(ControlError)

@@ -10,13 +10,11 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, time, timedelta, tzinfo
 
+from router.errors import DateFilterError
+
 INVALID_DATE = "Enter a valid date (YYYY-MM-DD) or ISO 8601 timestamp."
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-class DateFilterError(ValueError):
-    """A ``start``/``end`` value is neither a date nor an ISO 8601 timestamp."""
 
 
 def parse_bound(value: str, *, is_end: bool, tz: tzinfo) -> datetime:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, TypeVar
 
+from router.errors import InvalidCursorError
 from router.web.api import cursor as cursortoken
 
 DEFAULT_PAGE_SIZE = 50
@@ -20,10 +21,6 @@ MAX_PAGE_SIZE = 200
 
 T = TypeVar("T")
 Key = tuple[datetime, int]
-
-
-class InvalidCursorError(ValueError):
-    """The cursor was not produced by this server (DRF answers 404 "Invalid cursor")."""
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from router.errors import ScenarioError
 from router.model import ANOMALY_TYPES, Status
 
 from .state import License, State, User
@@ -24,10 +25,6 @@ DEFAULT_SCENARIO = "default_scenario.yaml"
 _RELATIVE = re.compile(r"^(?P<sign>[+-])(?P<parts>(\d+[dhms])+)$")
 _PART = re.compile(r"(\d+)([dhms])")
 _UNITS = {"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
-
-
-class ScenarioError(ValueError):
-    """The scenario file is unreadable or invalid; the message says where."""
 
 
 def resolve_time(value: str, now: datetime) -> datetime:

@@ -148,9 +148,6 @@ class State:
     def user_by_token(self, token: str) -> User | None:
         return next((u for u in self.users.values() if u.token == token), None)
 
-    def user_by_email(self, email: str) -> User | None:
-        return next((u for u in self.users.values() if u.email == email), None)
-
     def license_by_code(self, code: str) -> License | None:
         return next((lic for lic in self.licenses.values() if lic.code == code), None)
 

@@ -14,12 +14,12 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, insert, or_, select, update
 
+from router.errors import LeaseLost
 from router.model import CameraEvent
 from router.model.groups import GroupItem
 from router.model.timing import Timing
 from router.store.db import Database
 from router.store.dialect import upsert
-from router.store.inbox import LeaseLost
 from router.store.schema_groups import group_items, groups
 
 

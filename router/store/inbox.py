@@ -15,12 +15,9 @@ from typing import Any
 
 from sqlalchemy import Connection, or_, select, update
 
+from router.errors import LeaseLost
 from router.store.db import Database
 from router.store.schema import PENDING, alerts
-
-
-class LeaseLost(Exception):
-    """Another worker owns the entry now; this worker's result must be dropped."""
 
 
 @dataclass(frozen=True)

@@ -8,12 +8,9 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
+from router.errors import SilenceNotFound
 from router.store.db import Database
 from router.store.schema_groups import silences
-
-
-class SilenceNotFound(LookupError):
-    pass
 
 
 @dataclass(frozen=True)

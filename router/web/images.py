@@ -15,7 +15,8 @@ from typing import Protocol
 
 from flask import Flask, current_app
 
-from router.channels.images import FetchedImage, ImageFetcher, ImageRefused
+from router.channels.images import FetchedImage, ImageFetcher
+from router.errors import ImageRefused
 from router.settings import Settings
 
 __all__ = ["FetchedImage", "ImageRefused", "ImageSource", "image_source", "install"]

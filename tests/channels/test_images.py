@@ -6,7 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from router.channels.images import FetchedImage, ImageFetcher, ImageRefused
+from router.channels.images import FetchedImage, ImageFetcher
+from router.errors import ImageRefused
 from router.settings import Settings
 from router.simulator.jpeg import camera_frame
 from tests.support.httpsink import HttpSink, Reply

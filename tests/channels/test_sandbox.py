@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from router.channels.render import RenderError, render_for_target
+from router.channels.render import render_for_target
+from router.errors import RenderError
 from router.rules.templates import TemplateSet, TemplateText
 from tests.channels.golden.samples import SINGLE
 

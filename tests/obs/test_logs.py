@@ -15,6 +15,7 @@ import pytest
 
 from router.app import create_app
 from router.obs import logs
+from router.obs.redact import MASK
 from router.pipeline.runtime import Runtime
 from tests.support.fleet import webhook
 from tests.support.httpsink import HttpSink
@@ -156,4 +157,4 @@ def test_configured_secrets_are_masked_anyway(stream: io.StringIO) -> None:
     _configure(stream, secrets=[CANARY_ADMIN, "abc"])
     logging.getLogger("t").warning("oops %s", CANARY_ADMIN, extra={"x": CANARY_ADMIN})
     (line,) = _lines(stream)
-    assert CANARY_ADMIN not in json.dumps(line) and line["x"] == logs.MASK
+    assert CANARY_ADMIN not in json.dumps(line) and line["x"] == MASK

@@ -13,12 +13,12 @@ from router.model import CameraEvent, Status
 from router.model.reasons import Reason
 from router.model.sent import Sent
 from router.model.timing import Timing
-from router.pipeline.classify import Failure, classify
 from router.pipeline.deliver import Attempt
-from router.pipeline.durable import Policy, next_step
+from router.pipeline.deliver.classify import Failure, classify
+from router.pipeline.deliver.durable import Policy, next_step
+from router.pipeline.deliver.httpcapture import Response
 from router.pipeline.flush.notify_log import condition_of, decide, score_floors
 from router.pipeline.group import group_labels, site_of
-from router.pipeline.httpcapture import Response
 from router.rules.matchers import AnomaliesMatcher
 
 

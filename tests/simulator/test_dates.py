@@ -6,8 +6,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from flask.testing import FlaskClient
 
+from router.errors import DateFilterError
 from router.simulator.context import SimContext
-from router.simulator.dates import INVALID_DATE, DateFilterError, parse_bound
+from router.simulator.dates import INVALID_DATE, parse_bound
 
 from .conftest import API, DEMO, get_all
 

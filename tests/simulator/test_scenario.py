@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from router.errors import ScenarioError
 from router.model import ANOMALY_TYPES
-from router.simulator import ScenarioError, SimulatorConfig, create_app
+from router.simulator import SimulatorConfig, create_app
 from router.simulator.context import sim_of
 from router.simulator.jpeg import camera_frame, sniff_image
 from router.simulator.scenario import load_scenario, resolve_time

@@ -14,6 +14,7 @@ from typing import TypeVar
 import pytest
 from sqlalchemy import func, select
 
+from router.errors import LeaseLost
 from router.model import Decision
 from router.pipeline.enrich import camera_events
 from router.store import deliveries as delivery_store
@@ -21,7 +22,7 @@ from router.store import inbox as inbox_store
 from router.store import leases
 from router.store.db import Database
 from router.store.deliveries import AttemptRecord, Outcome
-from router.store.inbox import InboxClaim, LeaseLost
+from router.store.inbox import InboxClaim
 from router.store.ingest import Accepted, prune_dedup
 from router.store.notifications import NewNotification, Target, insert_notification
 from router.store.routing import record_routing

@@ -7,8 +7,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from router.errors import MatchError
 from router.model import CameraEvent
-from router.rules.inhibit import MatchError, matches, parse_match
+from router.rules.inhibit import matches, parse_match
 from router.rules.matchers import Matcher
 from router.store import silences as store
 from router.store.db import Database

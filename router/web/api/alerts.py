@@ -6,11 +6,11 @@ from collections.abc import Mapping
 
 from flask import Response, jsonify, request
 
+from router.errors import QueryError
 from router.model import Status, canonical_anomaly, label_key
 from router.store import views
 from router.web.api import bp, require_admin, runtime
 from router.web.api.pagination import (
-    QueryError,
     envelope,
     isoify,
     page_request,

@@ -13,10 +13,11 @@ from typing import Any
 
 from flask import request
 
+from router.errors import QueryError
 from router.store import deliveries as store
 from router.store import views
 from router.web.api import bp, require_admin, runtime
-from router.web.api.pagination import QueryError, envelope, page_request, window
+from router.web.api.pagination import envelope, page_request, window
 from router.web.errors import error_response
 
 MAX_ID = 2**63 - 1  # larger ids cannot exist and would overflow the driver

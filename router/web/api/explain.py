@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 
 from flask import Response, jsonify, request
 
-from router.errors import PayloadError
-from router.pipeline.explain import ExplainError, build_events, explain, parse_at
+from router.errors import ExplainError, PayloadError
+from router.pipeline.explain import build_events, explain, parse_at
 from router.web.api import bp, require_admin, runtime
 from router.web.errors import error_response
 

@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from router.clock import iso
+from router.errors import QueryError
 from router.store.views import Page, Window
 from router.web.api import cursor as cursortoken
 from router.web.api.cursor import page_url
@@ -24,14 +25,6 @@ from router.web.api.cursor import page_url
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
 DATE_ERROR = "Enter a valid date (YYYY-MM-DD) or ISO 8601 timestamp."
-
-
-class QueryError(ValueError):
-    """A query parameter the API cannot use; ``param`` names it (answered 400)."""
-
-    def __init__(self, param: str, message: str) -> None:
-        super().__init__(message)
-        self.param = param
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,8 @@ from typing import Any
 from flask import request
 
 from router.clock import iso, parse_span, parse_time
-from router.errors import TimeInputError
+from router.errors import MatchError, SilenceNotFound, TimeInputError
 from router.pipeline.flush import silence as silencing
-from router.rules.inhibit import MatchError
 from router.store import silences as store
 from router.web.api import bp, require_admin, runtime
 from router.web.errors import error_response
@@ -86,7 +85,7 @@ def show_silence(silence_id: int) -> Any:
     rt = runtime()
     try:
         return silence_json(store.get(rt.db, silence_id), rt.clock.now())
-    except store.SilenceNotFound as exc:
+    except SilenceNotFound as exc:
         return error_response(404, str(exc), id=silence_id)
 
 
@@ -97,7 +96,7 @@ def expire_silence(silence_id: int) -> Any:
     now = rt.clock.now()
     try:
         return silence_json(store.expire(rt.db, silence_id, now=now), now)
-    except store.SilenceNotFound as exc:
+    except SilenceNotFound as exc:
         return error_response(404, str(exc), id=silence_id)
 
 

@@ -9,17 +9,14 @@ from typing import Any
 from flask import flash, render_template, request, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from router.errors import FormError, QueryError, Refused
 from router.store import views
-from router.web.api.pagination import Cursor, QueryError, page_request, window
+from router.web.api.pagination import Cursor, page_request, window
 from router.web.dashboard import bp, operations
 from router.web.dashboard import session as login
 
 DURATIONS = {"2h": 2 * 3600, "24h": 24 * 3600}
 LIST_STATES = ("failing", "dead")
-
-
-class FormError(ValueError):
-    """A form field is unusable; the message names it."""
 
 
 # ------------------------------------------------------------------ silences
@@ -31,7 +28,7 @@ def silences() -> str:
     rt = login.rt()
     try:
         found, error = operations.list_silences(rt.db, rt.clock.now()), None
-    except operations.Refused as exc:
+    except Refused as exc:
         found, error = [], str(exc)
     return render_template("silences.html", silences=found, error=error, now=rt.clock.now(),
                            prefill=request.args)
@@ -48,7 +45,7 @@ def create_silence() -> WerkzeugResponse | tuple[str, int]:
         silence_id = operations.create_silence(
             rt.db, matchers=matchers, starts_at=now, ends_at=ends_at, author="dashboard",
             comment=request.form.get("comment", "").strip()[:2000], now=now)
-    except (FormError, operations.Refused) as exc:
+    except (FormError, Refused) as exc:
         return render_template("message.html", title="Silence not created",
                                message=str(exc)), 400
     flash(f"Silence {silence_id} created, until {_utc(ends_at)}.")
@@ -62,7 +59,7 @@ def expire_silence(silence_id: int) -> WerkzeugResponse | tuple[str, int]:
     rt = login.rt()
     try:
         done = operations.expire_silence(rt.db, silence_id, rt.clock.now())
-    except operations.Refused as exc:
+    except Refused as exc:
         return render_template("message.html", title="Not expired", message=str(exc)), 400
     flash(f"Silence {silence_id} expired." if done else
           f"Silence {silence_id} was already expired or does not exist.")
@@ -129,7 +126,7 @@ def replay(delivery_id: int) -> WerkzeugResponse | tuple[str, int]:
     rt = login.rt()
     try:
         done = operations.replay(rt.db, delivery_id, rt.clock.now())
-    except operations.Refused as exc:
+    except Refused as exc:
         return render_template("message.html", title="Not replayed", message=str(exc)), 400
     flash(f"Delivery {delivery_id} queued again." if done else
           f"Delivery {delivery_id} is not a dead letter.")
@@ -142,7 +139,7 @@ def replay_all() -> WerkzeugResponse | tuple[str, int]:
     rt = login.rt()
     try:
         count = operations.replay_all_dead(rt.db, rt.clock.now())
-    except operations.Refused as exc:
+    except Refused as exc:
         return render_template("message.html", title="Not replayed", message=str(exc)), 400
     flash(f"{count} dead letter(s) queued again.")
     return login.redirect_to(url_for("dashboard.deliveries", state="dead"))

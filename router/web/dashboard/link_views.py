@@ -12,6 +12,7 @@ from flask import render_template, request, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from router.channels import links
+from router.errors import LinkError, Refused
 from router.web.dashboard import bp, operations
 from router.web.dashboard import session as login
 from router.web.dashboard.pages import render_alert
@@ -26,7 +27,7 @@ def _refuse(message: str) -> tuple[str, int]:
 def _signer() -> links.Signer:
     sign = links.signer(login.rt().settings)
     if sign is None:
-        raise links.LinkError("Action links are disabled: the router has no link key "
+        raise LinkError("Action links are disabled: the router has no link key "
                               "(set ROUTER_LINK_SECRET or ROUTER_ADMIN_TOKEN).")
     return sign
 
@@ -36,7 +37,7 @@ def open_link(alert_id: int) -> str | tuple[str, int] | WerkzeugResponse:
     try:
         sign = _signer()
         sign.verify(request.args.get("t", ""), links.OPEN, [str(alert_id)], login.rt().clock.now())
-    except links.LinkError as exc:
+    except LinkError as exc:
         return _refuse(str(exc))
     if login.logged_in():
         return login.redirect_to(url_for("dashboard.alert", alert_id=alert_id))
@@ -52,7 +53,7 @@ def _silence_request() -> tuple[str, str, int]:
                      [license_code, serial, seconds],
                      login.rt().clock.now())
     if not seconds.isdigit() or not 0 < int(seconds) <= MAX_SILENCE:
-        raise links.LinkError("This link asks for an unusable silence duration.")
+        raise LinkError("This link asks for an unusable silence duration.")
     return license_code, serial, int(seconds)
 
 
@@ -60,7 +61,7 @@ def _silence_request() -> tuple[str, str, int]:
 def silence_link() -> str | tuple[str, int]:
     try:
         license_code, serial, seconds = _silence_request()
-    except links.LinkError as exc:
+    except LinkError as exc:
         return _refuse(str(exc))
     return render_template("link_confirm.html", license=license_code, serial=serial,
                            seconds=seconds, token=request.args.get("t", ""),
@@ -77,9 +78,9 @@ def silence_confirmed() -> str | tuple[str, int]:
             rt.db, matchers={"license": [license_code], "camera": [serial]}, starts_at=now,
             ends_at=now + seconds, author="action link", comment="silenced from a notification",
             now=now)
-    except links.LinkError as exc:
+    except LinkError as exc:
         return _refuse(str(exc))
-    except operations.Refused as exc:
+    except Refused as exc:
         return render_template("message.html", title="Not silenced", message=str(exc)), 400
     until = datetime.fromtimestamp(now + seconds, UTC).strftime("%Y-%m-%d %H:%M UTC")
     return render_template("message.html", title="Camera silenced",

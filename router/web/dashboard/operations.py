@@ -10,14 +10,10 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
+from router.errors import MatchError, Refused, SilenceNotFound
 from router.pipeline.flush import silence as silencing
-from router.rules.inhibit import MatchError
 from router.store import deliveries, silences
 from router.store.db import Database
-
-
-class Refused(Exception):
-    """The action was not done; the message says why."""
 
 
 def list_silences(db: Database, now: float) -> list[dict[str, Any]]:
@@ -40,7 +36,7 @@ def expire_silence(db: Database, silence_id: int, now: float) -> bool:
     """True if it was in force (or pending) and has now ended."""
     try:
         before = silences.get(db, silence_id)
-    except silences.SilenceNotFound:
+    except SilenceNotFound:
         return False
     if before.ends_at <= now:
         return False

@@ -7,10 +7,11 @@ from typing import Any
 from flask import Response, abort, render_template, request, url_for
 
 from router.channels import links
+from router.errors import ImageRefused, LinkError, QueryError
 from router.store import views
 from router.web import images
 from router.web.api.alerts import alert_filter
-from router.web.api.pagination import Cursor, QueryError, page_request, window
+from router.web.api.pagination import Cursor, page_request, window
 from router.web.api.rules import reload_status
 from router.web.dashboard import bp
 from router.web.dashboard import session as login
@@ -111,7 +112,7 @@ def image(alert_id: int, idx: int, kind: str) -> Response:
         abort(404, description="This camera has no such image.")
     try:
         found = images.image_source().fetch(url)
-    except images.ImageRefused as exc:
+    except ImageRefused as exc:
         abort(404, description=f"Image not available: {exc}")
     return Response(found.data, content_type=found.content_type,
                     headers={"Cache-Control": "private, max-age=300"})
@@ -122,10 +123,10 @@ def _check_image_token(alert_id: int, idx: int, kind: str) -> None:
     sign = links.signer(rt.settings)
     try:
         if sign is None:
-            raise links.LinkError("Log in to see images.")
+            raise LinkError("Log in to see images.")
         sign.verify(request.args.get("t", ""), links.IMAGE,
                     _image_subject(alert_id, idx, kind), rt.clock.now())
-    except links.LinkError as exc:
+    except LinkError as exc:
         abort(403, description=str(exc))
 
 

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from router.pipeline.backoff import retry_delay
 from router.pipeline.deliver import Attempt, privacy_url, scrub, secrets_of, send
+from router.pipeline.deliver.backoff import retry_delay
 from tests.support.httpsink import HttpSink, unused_port
 from tests.support.smtp import SmtpSink
 

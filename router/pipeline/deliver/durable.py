@@ -6,8 +6,8 @@ import random
 from dataclasses import dataclass
 
 from router.model.delivery import Outcome
-from router.pipeline.backoff import retry_delay
-from router.pipeline.classify import Failure
+from router.pipeline.deliver.backoff import retry_delay
+from router.pipeline.deliver.classify import Failure
 
 
 @dataclass(frozen=True)

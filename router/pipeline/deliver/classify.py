@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from router.clock import parse_retry_after
 from router.pipeline.deliver import Attempt
-from router.pipeline.httpcapture import Response
+from router.pipeline.deliver.httpcapture import Response
 
 _RETRYABLE_4XX = frozenset({408, 425, 429})
 
