@@ -8,8 +8,9 @@ API or CLI (ISO 8601 or epoch seconds), ``Retry-After`` and ISO output live.
 from __future__ import annotations
 
 import re
+import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any, Protocol, overload
 
@@ -26,12 +27,20 @@ __all__ = [
     "parse_retry_after",
     "parse_span",
     "parse_time",
+    "utc",
 ]
 
 
 class Clock(Protocol):
+    """The one time source of the router and the simulator: nothing reads the time
+    or sleeps behind its back, so tests move time instead of waiting."""
+
     def now(self) -> float:
         """Seconds since the epoch."""
+        ...
+
+    def sleep(self, seconds: float) -> None:
+        """Wait ``seconds`` (a manual clock just advances)."""
         ...
 
 
@@ -39,18 +48,34 @@ class SystemClock:
     def now(self) -> float:
         return time.time()
 
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
 
 class ManualClock:
-    """A clock that moves only when told to (tests, simulations)."""
+    """A clock that moves only when told to (tests, simulations); thread-safe."""
 
     def __init__(self, start: float = 1_800_000_000.0) -> None:
         self._now = start
+        self._lock = threading.Lock()
 
     def now(self) -> float:
-        return self._now
+        with self._lock:
+            return self._now
 
-    def advance(self, seconds: float) -> None:
-        self._now += seconds
+    def advance(self, seconds: float = 0.0, **delta: float) -> None:
+        """Move forward ``seconds`` plus any ``timedelta`` keyword parts (``minutes=15``)."""
+        step = timedelta(seconds=seconds, **delta).total_seconds()
+        with self._lock:
+            self._now += step
+
+    def sleep(self, seconds: float) -> None:
+        self.advance(seconds)
+
+
+def utc(ts: float) -> datetime:
+    """Epoch seconds as an aware UTC datetime."""
+    return datetime.fromtimestamp(ts, UTC)
 
 
 _UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}

@@ -14,18 +14,18 @@ Controls (no auth): ``GET /_sim/stats``, ``POST /_sim/reset-stats``,
 ``POST /_sim/alerts``, ``POST /_sim/alerts/{id}/webhook``, ``POST /_sim/logs``.
 """
 
+from router.clock import Clock, ManualClock, SystemClock
 from router.errors import ScenarioError
 
 from .app import create_app
-from .clock import Clock, FakeClock, SystemClock
 from .config import SimulatorConfig
 from .faults import FaultConfig
 from .server import SimulatorServer
 
 __all__ = [
     "Clock",
-    "FakeClock",
     "FaultConfig",
+    "ManualClock",
     "ScenarioError",
     "SimulatorConfig",
     "SimulatorServer",

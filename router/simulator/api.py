@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from flask import Blueprint, Response, g, jsonify, request
 
+from router.clock import utc
 from router.errors import ApiError, AuthFailedError, DateFilterError, InvalidCursorError
 from router.model import Status
 from router.web.api.cursor import page_url
@@ -20,7 +21,7 @@ from router.web.api.cursor import page_url
 from .auth import authenticate
 from .context import sim
 from .dates import parse_bound
-from .jpeg import sniff_image
+from .frames import sniff_image
 from .pagination import Cursor as PageCursor
 from .pagination import Key, page_size_from, paginate
 from .ratelimit import throttled_detail
@@ -265,7 +266,7 @@ def set_reference(license_id: int, serial: str) -> tuple[Response, int]:
         data = upload.read()
         if sniff_image(data) is None:
             raise ApiError(400, {"upload": [NOT_IMAGE]})
-        ctx.state.set_reference(cam, data, ctx.clock.now())
+        ctx.state.set_reference(cam, data, utc(ctx.clock.now()))
     return jsonify({"message": "Reference image updated."}), 201
 
 
@@ -308,7 +309,7 @@ def create_log() -> tuple[Response, int]:
         licenses = ctx.state.licenses_of(g.sim_user.id)
         if not licenses:
             raise _detail(403, "VisionAlert is not enabled for your account.")
-        now = ctx.clock.now()
+        now = utc(ctx.clock.now())
         cam = next((c for lic in licenses if (c := ctx.state.camera(lic.id, camera_id))), None)
         if cam is None:
             # New cameras join the account's API-type license, else its newest license.

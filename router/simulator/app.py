@@ -9,10 +9,10 @@ from flask import Flask, Response, g, jsonify, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 
+from router.clock import Clock, SystemClock, utc
 from router.errors import ScenarioError
 
 from . import api, control, media
-from .clock import Clock, SystemClock
 from .config import SimulatorConfig
 from .context import EXTENSION, SimContext, sim
 from .faults import Faults
@@ -42,7 +42,7 @@ def create_app(config: SimulatorConfig | None = None, *, clock: Clock | None = N
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise ScenarioError(f"unknown timezone {tz_name!r}: use an IANA name like UTC") from exc
     state = State(seed=config.seed)
-    to_send = seed_state(scenario, state, clock.now())
+    to_send = seed_state(scenario, state, utc(clock.now()))
 
     app = Flask(__name__)
     app.json = _OrderedJSON(app)

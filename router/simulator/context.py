@@ -7,7 +7,8 @@ from datetime import tzinfo
 
 from flask import Flask, current_app
 
-from .clock import Clock
+from router.clock import Clock
+
 from .config import SimulatorConfig
 from .faults import Faults
 from .ratelimit import RateLimiter

@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
+from router.clock import utc
 from router.errors import ControlError
 from router.model import Status
 
@@ -104,7 +105,7 @@ def create_alert() -> tuple[Response, int]:
     body = _body()
     with ctx.state.lock:
         license_id, specs = _license_and_cameras(ctx, body)
-        now = ctx.clock.now()
+        now = utc(ctx.clock.now())
         entries = []
         for raw in specs:
             try:
@@ -151,7 +152,7 @@ def create_sim_log() -> tuple[Response, int]:
                 "anomalies": body.get("anomalies", {})})
         except ValueError as exc:
             raise ControlError(400, str(exc)) from exc
-        ctx.state.snapshot_camera(cam, spec.status, spec.anomalies, ctx.clock.now())
+        ctx.state.snapshot_camera(cam, spec.status, spec.anomalies, utc(ctx.clock.now()))
         log = ctx.state.latest_log(cam.id)
         assert log is not None
         return jsonify(log_json(log, ctx.state, ctx.tz, request.host_url)), 201

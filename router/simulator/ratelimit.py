@@ -12,7 +12,7 @@ import math
 import threading
 from collections import deque
 
-from .clock import Clock
+from router.clock import Clock
 
 
 class RateLimiter:
@@ -37,7 +37,7 @@ class RateLimiter:
         """Record a request for ``key``; ``None`` if allowed, else seconds to wait."""
         if not self.rate:
             return None
-        now = self._clock.monotonic()
+        now = self._clock.now()
         with self._lock:
             history = self._history.setdefault(key, deque())
             while history and history[0] <= now - self._window:

@@ -8,8 +8,9 @@ from types import TracebackType
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from router.clock import Clock
+
 from .app import create_app
-from .clock import Clock
 from .config import SimulatorConfig
 from .context import SimContext, sim_of
 from .control import deliver

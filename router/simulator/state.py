@@ -17,7 +17,7 @@ from datetime import datetime
 
 from router.model import Status
 
-from .jpeg import camera_frame, sniff_image
+from .frames import camera_frame, sniff_image
 
 
 @dataclass

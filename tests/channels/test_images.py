@@ -9,7 +9,7 @@ import pytest
 from router.channels.images import FetchedImage, ImageFetcher
 from router.errors import ImageRefused
 from router.settings import Settings
-from router.simulator.jpeg import camera_frame
+from router.simulator.frames import camera_frame
 from tests.support.httpsink import HttpSink, Reply
 
 JPEG = camera_frame("test")

@@ -13,7 +13,7 @@ import pytest
 from router.channels import links
 from router.pipeline.runtime import Runtime
 from router.settings import Settings
-from router.simulator.jpeg import camera_frame
+from router.simulator.frames import camera_frame
 from router.store import silences
 from tests.support.httpsink import HttpSink, Reply
 from tests.web.dashboard.test_dashboard import csrf_of, log_in

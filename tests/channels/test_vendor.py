@@ -16,7 +16,7 @@ from router.channels.images import ImageFetcher
 from router.channels.render import render_for_target
 from router.model import CameraEvent
 from router.pipeline.deliver import Attempt, send_rendered
-from router.simulator.jpeg import camera_frame
+from router.simulator.frames import camera_frame
 from tests.channels.golden.samples import EXTERNAL, SINGLE
 from tests.support.httpsink import HttpSink, Reply
 from tests.support.vendor import VendorSink

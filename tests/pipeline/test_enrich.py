@@ -20,7 +20,7 @@ from router.model import Status
 from router.pipeline.enrich import NOT_CONFIGURED, enrich_alert, pick
 from router.pipeline.runtime import Runtime
 from router.simulator import SimulatorConfig, SimulatorServer
-from router.simulator.jpeg import camera_frame
+from router.simulator.frames import camera_frame
 from router.store.inbox import InboxClaim, claim_inbox
 from router.upstream import build_upstream
 from router.upstream.cache import AlertFact

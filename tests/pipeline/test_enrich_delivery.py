@@ -21,7 +21,7 @@ from router.clock import ManualClock
 from router.pipeline.runtime import Runtime
 from router.pipeline.worker import Worker
 from router.simulator import SimulatorConfig, SimulatorServer
-from router.simulator.jpeg import camera_frame
+from router.simulator.frames import camera_frame
 from router.store.schema import alerts, camera_events, deliveries
 from router.upstream import build_upstream
 from tests.simulator.wiring import (

@@ -8,7 +8,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from router.simulator import FakeClock, SimulatorConfig, create_app
+from router.clock import ManualClock
+from router.simulator import SimulatorConfig, create_app
 from router.simulator.context import SimContext, sim_of
 
 NOW = datetime(2026, 4, 10, 12, 0, tzinfo=UTC)
@@ -18,12 +19,12 @@ OTHER = {"Authorization": "Token other-token"}
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(NOW)
+def clock() -> ManualClock:
+    return ManualClock(NOW.timestamp())
 
 
 @pytest.fixture
-def make_app(clock: FakeClock) -> Any:
+def make_app(clock: ManualClock) -> Any:
     def make(**options: Any) -> Flask:
         options.setdefault("rate_limit", 0)
         app = create_app(SimulatorConfig(**options), clock=clock)
@@ -50,7 +51,7 @@ def ctx(app: Flask) -> SimContext:
 
 
 def jpeg_bytes() -> bytes:
-    from router.simulator.jpeg import camera_frame
+    from router.simulator.frames import camera_frame
 
     return camera_frame("upload-test", "normal")
 

@@ -6,7 +6,7 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskClient
 
-from router.simulator.clock import FakeClock
+from router.clock import ManualClock
 from router.simulator.context import SimContext, sim_of
 
 from .conftest import API, DEMO, jpeg_bytes
@@ -37,7 +37,7 @@ def test_unknown_camera_is_created_on_api_license(client: FlaskClient, ctx: SimC
     assert image.headers["Content-Type"] == "image/jpeg"
 
 
-def test_tags_are_added_and_kept(client: FlaskClient, ctx: SimContext, clock: FakeClock) -> None:
+def test_tags_are_added_and_kept(client: FlaskClient, ctx: SimContext, clock: ManualClock) -> None:
     assert upload(client, "C1", tag="new-tag").status_code == 201
     cam = ctx.state.camera(5, "C1")
     assert cam is not None and cam.tags == ["site-b", "dock", "new-tag"]
@@ -46,7 +46,7 @@ def test_tags_are_added_and_kept(client: FlaskClient, ctx: SimContext, clock: Fa
     assert cam.tags == ["site-b", "dock", "new-tag"]
 
 
-def test_one_log_per_camera_per_15_minutes(client: FlaskClient, clock: FakeClock) -> None:
+def test_one_log_per_camera_per_15_minutes(client: FlaskClient, clock: ManualClock) -> None:
     assert upload(client, "cam-x").status_code == 201
     again = upload(client, "cam-x")
     assert again.status_code == 400 and again.json == RECENT
@@ -57,7 +57,7 @@ def test_one_log_per_camera_per_15_minutes(client: FlaskClient, clock: FakeClock
     assert upload(client, "cam-x").status_code == 201
 
 
-def test_seeded_recent_log_counts(client: FlaskClient, clock: FakeClock) -> None:
+def test_seeded_recent_log_counts(client: FlaskClient, clock: ManualClock) -> None:
     # camera1's last seeded log is 20 minutes old; C1's (the alert log) is 2h old.
     assert upload(client, "camera1").status_code == 201
     assert upload(client, "camera1").json == RECENT
@@ -90,7 +90,7 @@ def test_cors_preflight(client: FlaskClient) -> None:
     assert resp.status_code == 200 and resp.headers["Access-Control-Allow-Origin"] == "*"
 
 
-def test_one_request_per_second_per_token(make_app: Any, clock: FakeClock) -> None:
+def test_one_request_per_second_per_token(make_app: Any, clock: ManualClock) -> None:
     app: Flask = make_app(rate_limit=1)
     client = app.test_client()
     assert upload(client, "cam-a").status_code == 201

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from flask.testing import FlaskClient
 
-from router.simulator.clock import FakeClock
+from router.clock import ManualClock, utc
 from router.simulator.context import SimContext
 from router.simulator.pagination import Cursor, page_size_from
 
@@ -62,14 +62,14 @@ def test_last_page_has_no_next(client: FlaskClient) -> None:
     assert len(last["results"]) == 6 and last["next"] is None and last["previous"]
 
 
-def test_stable_under_inserts(client: FlaskClient, ctx: SimContext, clock: FakeClock) -> None:
+def test_stable_under_inserts(client: FlaskClient, ctx: SimContext, clock: ManualClock) -> None:
     url = API + "5/cameras/C1/logs/?page_size=5"
     first = client.get(url, headers=DEMO).json
     # New logs arrive between page requests: the next page must not repeat or skip items.
     cam = ctx.state.camera(5, "C1")
     assert cam is not None
     for minutes in range(1, 4):
-        ctx.state.add_log(cam, "normal", {}, clock.now() + timedelta(minutes=minutes), None)
+        ctx.state.add_log(cam, "normal", {}, utc(clock.now()) + timedelta(minutes=minutes), None)
     second = client.get(first["next"], headers=DEMO).json
     before = get_all(client, url)
     ids = [i["id"] for i in first["results"] + second["results"]]

@@ -4,13 +4,13 @@ from typing import Any
 
 from flask.testing import FlaskClient
 
-from router.simulator.clock import FakeClock
+from router.clock import ManualClock
 from router.simulator.ratelimit import RateLimiter, throttled_detail
 
 from .conftest import API, DEMO, OTHER
 
 
-def test_limiter_window(clock: FakeClock) -> None:
+def test_limiter_window(clock: ManualClock) -> None:
     limiter = RateLimiter(1, clock)
     assert limiter.check("a") is None
     assert limiter.check("a") == 1
@@ -21,7 +21,7 @@ def test_limiter_window(clock: FakeClock) -> None:
     assert limiter.check("a") is None
 
 
-def test_limiter_rates(clock: FakeClock) -> None:
+def test_limiter_rates(clock: ManualClock) -> None:
     five = RateLimiter(5, clock)
     assert [five.check("a") for _ in range(6)] == [None] * 5 + [1]
     slow = RateLimiter(0.25, clock)  # one request per 4 seconds
@@ -34,7 +34,7 @@ def test_detail_plural() -> None:
     assert throttled_detail(3) == "Request was throttled. Expected available in 3 seconds."
 
 
-def test_every_endpoint_is_throttled_and_counted(make_app: Any, clock: FakeClock) -> None:
+def test_every_endpoint_is_throttled_and_counted(make_app: Any, clock: ManualClock) -> None:
     client: FlaskClient = make_app(rate_limit=1).test_client()
     assert client.get(API + "licenses/", headers=DEMO).status_code == 200
     for path in ("licenses/", "5/cameras/", "5/logs/", "5/alerts/", "5/cameras/C1/reference/"):

@@ -4,7 +4,7 @@ import io
 
 from flask.testing import FlaskClient
 
-from router.simulator.clock import FakeClock
+from router.clock import ManualClock
 from router.simulator.context import SimContext
 
 from .conftest import API, DEMO, get_all, jpeg_bytes
@@ -18,7 +18,7 @@ def post_ref(client: FlaskClient, data: bytes | None, name: str = "ref.jpg") -> 
     return client.post(REF, data=form, headers=DEMO)
 
 
-def test_set_then_get_reference(client: FlaskClient, clock: FakeClock) -> None:
+def test_set_then_get_reference(client: FlaskClient, clock: ManualClock) -> None:
     before = client.get(REF, headers=DEMO).json["reference_image"]
     clock.advance(60)
     resp = client.post(REF, data={"upload": (io.BytesIO(jpeg_bytes()), "ref.jpg")}, headers=DEMO)

@@ -10,7 +10,7 @@ from router.errors import ScenarioError
 from router.model import ANOMALY_TYPES
 from router.simulator import SimulatorConfig, create_app
 from router.simulator.context import sim_of
-from router.simulator.jpeg import camera_frame, sniff_image
+from router.simulator.frames import camera_frame, sniff_image
 from router.simulator.scenario import load_scenario, resolve_time
 
 NOW = datetime(2026, 4, 10, 12, tzinfo=UTC)
