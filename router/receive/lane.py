@@ -21,11 +21,12 @@ from typing import TYPE_CHECKING, NamedTuple
 from werkzeug.exceptions import InternalServerError
 from werkzeug.http import HTTP_STATUS_CODES
 
+from router.errors import StoreUnavailable
 from router.obs import logs
 from router.pipeline.runtime import Runtime
 from router.receive.view import FORM_TYPES, PATH, UNAUTHORIZED, accept, authorised
 from router.web import requestlog
-from router.web.errors import STORE_OUTAGES, Reply, error_body, http_error, store_unavailable
+from router.web.errors import Reply, error_body, http_error, store_unavailable
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -95,7 +96,7 @@ class WebhookLane:
                 "announced"))
         try:
             return accept(rt, raw, taken.content_type, lambda: raw)
-        except STORE_OUTAGES:
+        except StoreUnavailable:
             return store_unavailable()
         except Exception:  # what Flask does for an unhandled error: log it, answer 500
             log.exception("Exception on %s [POST]", environ.get("PATH_INFO"))

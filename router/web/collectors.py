@@ -6,8 +6,8 @@ from collections.abc import Callable, Iterator
 
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
-from sqlalchemy.exc import SQLAlchemyError
 
+from router.errors import StoreError
 from router.store.db import Database
 from router.store.stats import queue_stats
 
@@ -22,7 +22,7 @@ class StoreCollector(Collector):
         up = GaugeMetricFamily("router_store_up", "1 if the store answered this scrape.")
         try:
             stats = queue_stats(self._db)
-        except SQLAlchemyError:
+        except StoreError:
             up.add_metric([], 0)
             yield up
             return

@@ -10,17 +10,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, Response, jsonify
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from router.errors import StoreUnavailable
 from router.obs import jsontext
 
 STORE_UNAVAILABLE = "store unavailable: nothing was stored; retry later"
 RETRY_AFTER_S = 5
-# The database is down or saturated (connection refused or lost, pool exhausted):
-# answered with store_unavailable() by the Flask handler and the webhook lane alike.
-STORE_OUTAGES: tuple[type[Exception], ...] = (OperationalError, PoolTimeout)
+# The database is down or saturated (connection refused or lost, pool exhausted,
+# locked): the store raises StoreUnavailable for every such driver error, and the
+# Flask handler and the webhook lane alike answer it with store_unavailable().
+STORE_OUTAGES = StoreUnavailable
 
 
 @dataclass(frozen=True)

@@ -27,8 +27,7 @@ bp = Blueprint("ops", __name__)
 @bp.record_once
 def _install_hooks(state: BlueprintSetupState) -> None:
     requestlog.install(state.app)
-    for outage in errors.STORE_OUTAGES:
-        state.app.register_error_handler(outage, _store_unavailable)
+    state.app.register_error_handler(errors.STORE_OUTAGES, _store_unavailable)
 
 
 def _store_unavailable(_exc: Exception) -> tuple[Response, int]:

@@ -7,13 +7,13 @@ from __future__ import annotations
 import io
 import json
 import logging
+import sqlite3
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
-from sqlalchemy.exc import OperationalError
 
 from router.app import create_app
 from router.obs import logs
@@ -98,14 +98,16 @@ def test_a_body_shorter_than_announced_is_400_and_stores_nothing(runtime: Runtim
     assert _alerts(runtime) == 0
 
 
-def _broken_store(*_args: Any, **_kwargs: Any) -> Any:
-    raise OperationalError("INSERT INTO alerts", {}, Exception("database is locked"))
+def _locked(*_args: Any, **_kwargs: Any) -> Any:
+    raise sqlite3.OperationalError("database is locked")
+    yield  # a generator, like Database._cursor_on
 
 
 @pytest.mark.parametrize("entry", ENTRIES)
 def test_a_store_outage_is_503_with_retry_after_on_both_paths(
         runtime: Runtime, monkeypatch: pytest.MonkeyPatch, entry: str) -> None:
-    monkeypatch.setattr(webhooks, "accept_alert", _broken_store)
+    # The driver's own error, inside the store: the store raises StoreUnavailable.
+    monkeypatch.setattr(runtime.db, "_cursor_on", _locked)
     app = make_app(runtime, entry)
     answer = app.test_client().post(URL, json=SAMPLE_WEBHOOK)
     assert answer.status_code == 503

@@ -1,5 +1,5 @@
 """SQLite's write-ahead log stays short under steady writes, and one process at a time
-checkpoints it (router.store.db.Checkpointer).
+checkpoints it (router.store.sqlite.Checkpointer).
 
 What is observed is the WAL file itself: its header's checkpoint sequence number
 goes up by one each time a writer starts the log over from its first frame.
@@ -18,8 +18,9 @@ from typing import Any
 
 import pytest
 
-from router.store.db import Checkpointer, Database
+from router.store.db import Database
 from router.store.migrate import upgrade
+from router.store.sqlite import Checkpointer
 from tests.support.ingest import sample_body, store_webhook
 
 
