@@ -29,6 +29,7 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff check router tests
 	$(BIN)/mypy router
 	$(BIN)/lint-imports
+	$(BIN)/vulture
 
 test: $(VENV)/.installed-test lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
