@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+# Hand-written, not a rate-limit library: the window is a store row every replica shares.
 @dataclass(frozen=True)
 class Window:
     start: float

@@ -35,25 +35,3 @@ def dumps(value: Any, *, sort_keys: bool = False,
     except TypeError:  # an integer past 64 bits, a key that is not a string, ...
         return json.dumps(value, sort_keys=sort_keys, separators=(",", ":"),
                           ensure_ascii=False, default=default)
-
-
-def dumps_reply(value: dict[str, Any]) -> bytes:
-    """``json.dumps(value, separators=(",", ":"))`` as bytes: what Flask's JSON provider
-    writes outside debug mode (ASCII only, non-ASCII escaped).
-
-    orjson writes the same bytes for an object of strings, integers and booleans
-    (the webhook's reply) as long as its output is ASCII and has no DEL, which the
-    standard library escapes; anything else goes to the standard library.
-    """
-    if all(type(v) in _FLAT for v in value.values()):
-        try:
-            data = orjson.dumps(value)
-        except TypeError:  # an integer past 64 bits
-            pass
-        else:
-            if data.isascii() and b"\x7f" not in data:
-                return data
-    return json.dumps(value, separators=(",", ":")).encode()
-
-
-_FLAT = (str, int, bool)

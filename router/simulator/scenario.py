@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from router.clock import parse_duration
 from router.errors import ScenarioError
 from router.model import ANOMALY_TYPES, Status
 
@@ -23,8 +24,6 @@ from .state import License, State, User
 
 DEFAULT_SCENARIO = "default_scenario.yaml"
 _RELATIVE = re.compile(r"^(?P<sign>[+-])(?P<parts>(\d+[dhms])+)$")
-_PART = re.compile(r"(\d+)([dhms])")
-_UNITS = {"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
 
 
 def resolve_time(value: str, now: datetime) -> datetime:
@@ -34,7 +33,7 @@ def resolve_time(value: str, now: datetime) -> datetime:
         return now
     match = _RELATIVE.match(text)
     if match:
-        delta = timedelta(**{_UNITS[u]: int(n) for n, u in _PART.findall(match["parts"])})
+        delta = timedelta(seconds=parse_duration(match["parts"]))
         return now - delta if match["sign"] == "-" else now + delta
     try:
         stamp = datetime.fromisoformat(text)

@@ -18,6 +18,7 @@ from router.upstream.accounts import ensure_account
 from router.upstream.errors import CircuitOpen
 
 
+# Hand-written, not pybreaker: its state must be one row shared by every replica.
 class CircuitBreaker:
     def __init__(self, db: Database, account: str, *, threshold: int, cooldown: float,
                  clock: Clock) -> None:

@@ -28,6 +28,7 @@ from router.upstream.errors import UpstreamThrottled
 SLACK = 0.1
 
 
+# Hand-written, not a token-bucket library: the slot is shared through the store.
 class SharedRateLimiter:
     def __init__(self, db: Database, account: str, *, rps: float, clock: Clock,
                  sleep: Callable[[float], None], max_wait: float = 15.0) -> None:

@@ -13,7 +13,7 @@ from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from router.errors import StoreUnavailable
-from router.obs import jsontext
+from router.receive.replybytes import dumps_reply
 
 STORE_UNAVAILABLE = "store unavailable: nothing was stored; retry later"
 RETRY_AFTER_S = 5
@@ -37,7 +37,7 @@ class Reply:
 
     def encoded(self) -> bytes:
         """The body as Flask's JSON provider writes it outside debug mode."""
-        return jsontext.dumps_reply(self.body) + b"\n"
+        return dumps_reply(self.body) + b"\n"
 
 
 def error_body(message: str, **detail: Any) -> dict[str, Any]:

@@ -21,6 +21,8 @@ _FLOOR_FRACTION = 0.1
 _MAX_EXPONENT = 64
 
 
+# Hand-written, not tenacity: the next attempt is stored, and any worker of any replica
+# makes it; tenacity retries inside one call, which a restart would forget.
 def retry_delay(
     attempt: int,
     *,
