@@ -32,6 +32,12 @@ from router.store.sqlite import READONLY, Checkpointer, KeptConnection, WriterLo
 # "database is locked" past busy_timeout. Raised to callers as StoreUnavailable.
 _DRIVER_OUTAGES: tuple[type[Exception], ...] = (OperationalError, PoolTimeout,
                                                 sqlite3.OperationalError)
+try:  # the ingest cursor is psycopg's own: its errors are not wrapped by SQLAlchemy
+    import psycopg
+
+    _DRIVER_OUTAGES += (psycopg.OperationalError,)
+except ImportError:  # SQLite-only install (no postgres extra)
+    pass
 
 
 @contextmanager

@@ -55,7 +55,11 @@ def test_service_recovers_from_a_database_restart(tmp_path: Path, controllable: 
             serials = [serial(i) for i in range(WEBHOOKS)]
             poster.post_all(serials, on_progress=restart_once)
             assert restarted.is_set()
-            wait_delivered(sink, set(serials), timeout=90, alive=lambda: _alive(router))
+            try:
+                wait_delivered(sink, set(serials), timeout=90, alive=lambda: _alive(router))
+            except AssertionError as exc:  # with the service's own account of why
+                raise AssertionError(f"{exc}\n--- router output ---\n"
+                                     f"{router.output[-4000:]}") from None
             # Ready again without anyone touching it.
             router.wait_http(f"{base}/readyz", timeout=30)
             scrape = httpx.get(f"{base}/metrics", timeout=10).text
