@@ -13,7 +13,7 @@ import click
 from router import __version__
 from router.errors import RulesError, SettingsError
 from router.obs import logs
-from router.obs.redact import scrub
+from router.obs.redact import ordered, scrub
 from router.settings import PREFIX, Settings
 
 log = logging.getLogger("router")
@@ -214,7 +214,7 @@ def _migrate(settings: Settings) -> None:
     except Exception as exc:
         raise click.ClickException(
             scrub(f"cannot migrate {settings.database_url}: {exc.__class__.__name__}: {exc}",
-                  logs.secrets_of(settings))) from None
+                  ordered(logs.secrets_of(settings)))) from None
     finally:
         db_.dispose()
 

@@ -1,11 +1,11 @@
 """JSON on the webhook path: orjson's speed with the standard library's behaviour.
 
 Every webhook is decoded once and encoded three times (normalised alert, dedup
-key, reply), and logged once; the standard encoder and decoder cost a tenth of
-the request. orjson refuses a few inputs the standard library accepts (NaN,
-integers past 64 bits); those, and every error message, come from the standard
-library, so what is accepted and what a sender is told do not depend on the fast
-path.
+key, reply: router/receive/replybytes.py), and logged once; the standard encoder
+and decoder cost a tenth of the request. orjson refuses a few inputs the standard
+library accepts (NaN, integers past 64 bits); those, and every error message, come
+from the standard library, so what is accepted and what a sender is told do not
+depend on the fast path.
 """
 
 from __future__ import annotations

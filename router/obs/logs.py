@@ -38,7 +38,7 @@ from structlog.contextvars import (
 from structlog.typing import EventDict, Processor, WrappedLogger
 
 from router.obs import jsontext
-from router.obs.redact import scrub
+from router.obs.redact import ordered, scrub
 
 if TYPE_CHECKING:
     from router.settings import Settings
@@ -126,8 +126,7 @@ class Redact:
 
     def __init__(self, render: Processor, secrets: Iterable[str] = ()) -> None:
         self.render = render
-        self.secrets = sorted({s for s in secrets if len(s) >= _MIN_SECRET}, key=len,
-                              reverse=True)
+        self.secrets = ordered(s for s in secrets if len(s) >= _MIN_SECRET)
 
     def __call__(self, logger: WrappedLogger, method: str, event: EventDict) -> str:
         return scrub(str(self.render(logger, method, event)), self.secrets)

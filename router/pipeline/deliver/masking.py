@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from urllib.parse import quote, unquote, unquote_plus, urlsplit
 
-from router.obs.redact import scrub
+from router.obs.redact import ordered, scrub
 
 # Query options whose values are settings, not credentials.
 _PLAIN_OPTIONS = frozenset(
@@ -83,7 +83,7 @@ def secrets_of(url: str) -> tuple[str, ...]:
     for segment in path_of(url).split("/"):
         if len(segment) > 3:
             found |= variants(segment)
-    return tuple(sorted(found, key=len, reverse=True))
+    return ordered(found)
 
 
 class _ScrubFilter(logging.Filter):

@@ -16,7 +16,7 @@ import apprise
 from apprise.manager_plugins import NotificationManager
 
 from router.channels import logsink
-from router.obs.redact import scrub
+from router.obs.redact import ordered, scrub
 from router.pipeline.deliver.masking import (
     COLLECT,
     path_of,
@@ -72,7 +72,7 @@ def target_of(plugin: Any, url: str) -> str:
     for segment in path_of(url).split("/"):
         if _token_like(unquote(segment)):
             hidden |= variants(segment)
-    return scrub(str(plugin.url(privacy=True)), tuple(sorted(hidden, key=len, reverse=True)))
+    return scrub(str(plugin.url(privacy=True)), ordered(hidden))
 
 
 def privacy_url(url: str) -> str:
