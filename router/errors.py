@@ -20,7 +20,8 @@
     ├── StoreError              the database is unreachable or not migrated
     │   ├── StoreUnavailable    the database is down or saturated: answered 503, retry later
     │   ├── LeaseLost           another worker owns the claim now; drop this worker's result
-    │   └── SilenceNotFound     no silence with that id (LookupError)
+    │   ├── SilenceNotFound     no silence with that id (LookupError)
+    │   └── IncidentNotFound    no incident with that id (LookupError)
     ├── SimulatorError          the VisionAlert simulator refuses a request
     │   ├── ApiError            an error answer: ``status`` and the JSON ``body``
     │   ├── AuthFailedError     401; ``detail`` is DRF's message
@@ -177,6 +178,10 @@ class LeaseLost(StoreError):
 
 class SilenceNotFound(StoreError, LookupError):
     """No silence has that id."""
+
+
+class IncidentNotFound(StoreError, LookupError):
+    """No incident has that id."""
 
 
 class SimulatorError(RouterError):

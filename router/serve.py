@@ -40,6 +40,7 @@ from router.settings import Settings
 from router.store import deliveries as delivery_store
 from router.store import inbox as inbox_store
 from router.upstream.poller import start_poller
+from router.upstream.tracker import start_tracker
 
 log = logging.getLogger(__name__)
 
@@ -178,13 +179,15 @@ def run_worker(settings: Settings) -> None:
     loop = threading.Thread(target=worker.run, args=(stop,), name="worker-loop", daemon=True)
     loop.start()
     poller = start_poller(runtime, stop)  # None unless polling mode is on
+    tracker = start_tracker(runtime, stop)  # None when off or without a token
     while loop.is_alive() and not stop.is_set():
         stop.wait(1.0)
     deadline = time.monotonic() + settings.shutdown_grace
     loop.join(timeout=settings.shutdown_grace)
-    if poller is not None:
-        # Lets it hand the poller lease back, without stretching the grace period.
-        poller.join(timeout=max(0.0, min(5.0, deadline - time.monotonic())))
+    for job in (poller, tracker):
+        if job is not None:
+            # Lets it hand its lease back, without stretching the grace period.
+            job.join(timeout=max(0.0, min(5.0, deadline - time.monotonic())))
     if loop.is_alive():
         _hand_back(worker, settings.shutdown_grace)
 

@@ -83,6 +83,14 @@ class Settings(BaseSettings):
     poll_interval: float = Field(
         0.0, ge=0, description="Seconds between upstream alert polls; 0 = polling off."
     )
+    state_interval: float = Field(
+        60.0, ge=0, description="Seconds between camera state tracker rounds (license logs); "
+                                "0 = tracker off."
+    )
+    state_budget: float = Field(
+        0.5, gt=0, le=1, description="Largest share of ROUTER_VISIONALERT_RPS the state "
+                                     "tracker may use (enrichment always goes first)."
+    )
     external_url: str | None = Field(None, description="Public URL of this router, for links.")
     link_secret: SecretStr | None = Field(
         None, description="HMAC key of signed action links; default: derived from the admin token."

@@ -10,9 +10,12 @@
 ``group``       ``count``, ``shown`` (the events listed, at most ``limit``),
                 ``more`` (how many are not listed), ``limit``, ``by_kind`` and
                 ``by_tag`` (``[[name, n], ...]``, most frequent first), ``licenses``
+``links.all``   the signed page listing every camera of this notification (group
+                messages; falls back to ``links.alert``)
 ``count``       number of events; ``license``: the license code(s), joined with ", "
 ``alert``       ``id``, ``ids`` (every alert id), ``upstream_id``, ``url`` (router page)
-``kind``        "firing" or "resolved"; ``resolved``: kind == "resolved"
+``kind``        "firing", "resolved" or "acknowledged" (someone took the incident;
+                ``reason`` says who); ``resolved`` / ``acknowledged``: kind is that
 ``receiver``, ``route``  their names; ``reason``: why it was sent (or None)
 ``links``       ``alert`` (the router's page, when ROUTER_EXTERNAL_URL is set),
                 ``snapshot`` and ``reference`` of the first event, ``router``
@@ -21,11 +24,19 @@
 ``time``        ``at`` in the route's timezone (``2026-04-10 14:30 CEST``)
 ``timezone``    the route's IANA timezone name, or "UTC"
 ``family``      the channel family being rendered
+``tally``       ``new``, ``still_open`` (reminders) and ``resolved`` cameras of this
+                flush of the group (zeros when rendered outside a flush)
+
+Each event also has ``incident`` (None when the router has none for the camera):
+``id``, ``state``, ``since`` (``Tue 14:05``), ``duration`` (``2 d 4 h``), ``checked``
+(``last checked 3 min ago``), ``stale``, ``api_shown`` (``Blur 0.91``), ``acked_by``;
+and ``links.ack``: a signed "acknowledge" link, or None.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -34,12 +45,27 @@ from router.channels.message import Image
 from router.channels.sandbox import counted, kinds, summary
 from router.errors import RenderError
 from router.model import CameraEvent
+from router.model.groups import CameraKey
+from router.model.incidents import IncidentFacts
 
-# Signed per-camera action links ("open", "silence_24h"), made by router.channels.links.ActionLinks.
+# Signed per-camera action links ("open", "silence_24h", "ack"), made by
+# router.channels.links.ActionLinks.
 ActionLinkMaker = Callable[[CameraEvent], Mapping[str, str]]
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    """What a flush knows of the cameras' incidents, for the message."""
+
+    incidents: Mapping[CameraKey, IncidentFacts] = field(default_factory=dict)
+    new: int = 0
+    still_open: int = 0
+    resolved: int = 0
+    cameras_link: str | None = None  # signed page of every camera of this notification
 
 # Cameras whose snapshot and reference go with a message as images.
 IMAGE_CAMERAS = 3
+KINDS = ("firing", "resolved", "acknowledged")
 TIME_FORMAT = "%Y-%m-%d %H:%M %Z"
 
 
@@ -57,7 +83,8 @@ def _zone(timezone: str | None) -> ZoneInfo:
 
 
 def _event(event: CameraEvent, position: int, external_url: str | None,
-           actions: ActionLinkMaker | None) -> dict[str, Any]:
+           actions: ActionLinkMaker | None, lifecycle: Lifecycle, now: float,
+           zone: ZoneInfo) -> dict[str, Any]:
     d = event.to_dict()
     d["kinds"] = kinds(d)
     d["summary"] = summary(d)
@@ -66,7 +93,9 @@ def _event(event: CameraEvent, position: int, external_url: str | None,
     signed = actions(event) if actions is not None else {}
     d["links"] = {"snapshot": event.snapshot_url, "reference": event.reference_url,
                   "alert": signed.get("open") or alert_page(external_url, event.alert_id),
-                  "silence": signed.get("silence_24h")}
+                  "silence": signed.get("silence_24h"), "ack": signed.get("ack")}
+    facts = lifecycle.incidents.get((event.license, event.serial))
+    d["incident"] = facts.for_template(now, zone) if facts is not None else None
     d["cid"] = {}
     if position < IMAGE_CAMERAS:
         for role, url in (("snapshot", event.snapshot_url), ("reference", event.reference_url)):
@@ -84,14 +113,17 @@ def images_of(events: Sequence[dict[str, Any]]) -> tuple[Image, ...]:
 def build(events: Sequence[CameraEvent], *, family: str, receiver: str, route: str,
           kind: str, reason: str | None, external_url: str | None, timezone: str | None,
           at: float, now: float, limit: int,
-          actions: ActionLinkMaker | None = None) -> dict[str, Any]:
+          actions: ActionLinkMaker | None = None,
+          lifecycle: Lifecycle | None = None) -> dict[str, Any]:
     """The documented context (module docstring) for one message."""
     if not events:
         raise RenderError("nothing to render: the notification has no camera events")
-    if kind not in ("firing", "resolved"):
-        raise RenderError(f"unknown message kind {kind!r}: expected 'firing' or 'resolved'")
+    if kind not in KINDS:
+        raise RenderError(f"unknown message kind {kind!r}: expected one of {', '.join(KINDS)}")
     zone = _zone(timezone)
-    dicts = [_event(e, i, external_url, actions) for i, e in enumerate(events)]
+    cycle = lifecycle or Lifecycle()
+    dicts = [_event(e, i, external_url, actions, cycle, now, zone)
+             for i, e in enumerate(events)]
     first = events[0]
     licenses = list(dict.fromkeys(e.license for e in events))
     page = dicts[0]["links"]["alert"]
@@ -106,11 +138,14 @@ def build(events: Sequence[CameraEvent], *, family: str, receiver: str, route: s
         "license": ", ".join(licenses),
         "alert": {"id": first.alert_id, "ids": list(dict.fromkeys(e.alert_id for e in events)),
                   "upstream_id": first.upstream_alert_id, "url": page},
-        "kind": kind, "resolved": kind == "resolved", "receiver": receiver, "route": route,
+        "kind": kind, "resolved": kind == "resolved", "acknowledged": kind == "acknowledged",
+        "receiver": receiver, "route": route,
         "reason": reason, "external_url": external_url,
         "links": {"alert": page, "snapshot": first.snapshot_url,
-                  "reference": first.reference_url, "router": external_url},
+                  "reference": first.reference_url, "router": external_url,
+                  "all": cycle.cameras_link or page},
         "at": at, "now": now, "timezone": zone.key,
         "time": datetime.fromtimestamp(at, tz=UTC).astimezone(zone).strftime(TIME_FORMAT),
         "family": family,
+        "tally": {"new": cycle.new, "still_open": cycle.still_open, "resolved": cycle.resolved},
     }

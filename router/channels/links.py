@@ -1,4 +1,5 @@
-"""Signed action links for notifications: "Open" an alert and "Silence camera 24 h".
+"""Signed action links for notifications: "Open" an alert, "Silence camera 24 h" and
+"Acknowledge" the camera's incident.
 
 A link names its purpose and subject in the URL (alert id; license, serial and
 duration) and carries ``t=<expiry>.<mac>``: an itsdangerous HMAC-SHA256 signature over
@@ -28,7 +29,7 @@ from router.errors import LinkError
 from router.model import CameraEvent
 from router.settings import Settings
 
-OPEN, SILENCE, IMAGE = "open", "silence", "image"
+OPEN, SILENCE, IMAGE, ACK = "open", "silence", "image", "ack"
 SILENCE_DEFAULT = 24 * 3600
 _SEP = "\x1f"  # cannot appear in a URL parameter, so fields cannot be shifted
 
@@ -95,9 +96,15 @@ def silence_path(sign: Signer, license_code: str, serial: str, expires: float,
                                       "for": seconds, "t": token})
 
 
+def ack_path(sign: Signer, license_code: str, serial: str, expires: float) -> str:
+    """Acknowledge the camera's open incident (whichever is open when the link is used)."""
+    token = sign.token(ACK, [license_code, serial], expires)
+    return "/a/ack?" + urlencode({"license": license_code, "serial": serial, "t": token})
+
+
 def action_links(settings: Settings, *, alert_id: int, license_code: str, serial: str,
                  now: float) -> dict[str, str]:
-    """Absolute "open" and "silence_24h" URLs for a notification; {} without
+    """Absolute "open", "silence_24h" and "ack" URLs for a notification; {} without
     ``ROUTER_EXTERNAL_URL`` or a key."""
     sign = signer(settings)
     if sign is None or not settings.external_url:
@@ -105,7 +112,8 @@ def action_links(settings: Settings, *, alert_id: int, license_code: str, serial
     base = settings.external_url.rstrip("/")
     expires = now + settings.link_ttl
     return {"open": base + open_path(sign, alert_id, expires),
-            "silence_24h": base + silence_path(sign, license_code, serial, expires)}
+            "silence_24h": base + silence_path(sign, license_code, serial, expires),
+            "ack": base + ack_path(sign, license_code, serial, expires)}
 
 
 class ActionLinks:

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from router.channels import context as contexts
 from router.channels import email, generic, slack, sms, teams
-from router.channels.context import ActionLinkMaker
+from router.channels.context import ActionLinkMaker, Lifecycle
 from router.channels.families import Family, family_of
 from router.channels.message import Image, Rendered
 from router.channels.sandbox import (
@@ -80,6 +80,7 @@ def render_family(
     receiver: str, route: str, kind: str = "firing", reason: str | None = None,
     external_url: str | None = None, timezone: str | None = None, at: float | None = None,
     now: float | None = None, actions: ActionLinkMaker | None = None,
+    lifecycle: Lifecycle | None = None,
 ) -> Rendered:
     """Render ``events`` with ``text`` for ``family``; template errors raise RenderError."""
     module = FAMILIES[family]
@@ -87,7 +88,7 @@ def render_family(
     context = contexts.build(
         events, family=family, receiver=receiver, route=route, kind=kind, reason=reason,
         external_url=external_url, timezone=timezone, at=now if at is None else at, now=now,
-        limit=module.LIMIT, actions=actions)
+        limit=module.LIMIT, actions=actions, lifecycle=lifecycle)
     rendered: Rendered = module.render(context, text, url)
     return rendered
 
@@ -106,6 +107,7 @@ def render_for_target(
     at: float | None = None,
     now: float | None = None,
     actions: ActionLinkMaker | None = None,
+    lifecycle: Lifecycle | None = None,
 ) -> Rendered:
     """Render the message for one target, in the format of the target's channel family.
 
@@ -125,7 +127,7 @@ def render_for_target(
     def render(t: TemplateText) -> Rendered:
         return render_family(family, url, events, t, receiver=receiver, route=route, kind=kind,
                              reason=reason, external_url=external_url, timezone=zone, at=at,
-                             now=now, actions=actions)
+                             now=now, actions=actions, lifecycle=lifecycle)
 
     try:
         rendered = render(text)

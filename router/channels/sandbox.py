@@ -44,7 +44,8 @@ from jinja2.sandbox import SandboxedEnvironment
 from router.errors import RenderError
 
 TEMPLATES = Path(__file__).with_name("templates")
-CONTEXT_NAMES = ("alert, event, events, group, count, license, kind, resolved, receiver, route, "
+CONTEXT_NAMES = ("alert, event, events, group, count, license, kind, resolved, acknowledged, "
+                 "receiver, route, tally, "
                  "reason, links, external_url, at, now, time, timezone, family")
 
 

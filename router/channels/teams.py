@@ -39,6 +39,11 @@ def facts(context: Mapping[str, Any]) -> list[dict[str, str]]:
                   else event["status"].replace("_", " "))]
         if not context["resolved"]:
             rows.append(("Anomalies", event["summary"]))
+        incident = event.get("incident")
+        if incident and incident["lasting"] and not context["resolved"]:
+            rows.append(("Ongoing", f"{incident['api_shown'] or event['summary']} since "
+                                    f"{incident['since']}, {incident['duration']}; "
+                                    f"{incident['checked']}"))
     else:
         rows += [("Cameras", str(context["count"])), ("By problem", _pairs(group["by_kind"])),
                  ("By site/tag", _pairs(counted([t for e in context["events"]
@@ -54,12 +59,14 @@ def actions(context: Mapping[str, Any]) -> list[dict[str, str]]:
     found = [("Snapshot" if single else f"Snapshot: {event['name']}", event["links"]["snapshot"]),
              ("Reference" if single else f"Reference: {event['name']}",
               event["links"]["reference"]),
-             ("Open in router", context["links"]["alert"])]
+             ("Open in router", context["links"]["alert"] if single else context["links"]["all"]),
+             ("Acknowledge" if single else "", event["links"].get("ack") if single else None)]
     return [{"type": "Action.OpenUrl", "title": title, "url": url} for title, url in found if url]
 
 
 def card(title: str, body: str, context: Mapping[str, Any]) -> dict[str, Any]:
-    color = "Good" if context["resolved"] else "Attention"
+    color = ("Good" if context["resolved"] else "Accent" if context["acknowledged"]
+             else "Attention")
     blocks: list[dict[str, Any]] = [
         {"type": "TextBlock", "text": title, "style": "heading", "weight": "Bolder",
          "size": "Large", "color": color, "wrap": True, "id": "title"},

@@ -100,9 +100,10 @@ def worker(rules_file: Path | None) -> None:
 @click.argument("file", type=click.Path(path_type=Path), required=False)
 def check(file: Path | None) -> None:
     """Validate a rules file (default ROUTER_RULES_FILE) and its templates."""
-    from router.rules.check import check_rules
+    from router.rules.check import check_rules, check_warnings
 
-    path = file or _load_settings().rules_file
+    settings = _load_settings()
+    path = file or settings.rules_file
     try:
         summary = check_rules(path)
     except RulesError as exc:
@@ -110,6 +111,8 @@ def check(file: Path | None) -> None:
             click.echo(str(problem), err=True)
         click.echo(f"{path}: {len(exc.problems)} problem(s)", err=True)
         sys.exit(1)
+    for warning in check_warnings(path, state_interval=settings.state_interval):
+        click.echo(str(warning), err=True)
     click.echo(f"{path}: OK ({summary})")
 
 
@@ -138,9 +141,10 @@ _register_simulator()
 
 def _register_store_commands() -> None:
     from router.cli.deliveries import deliveries, replay
+    from router.cli.incidents import incidents
     from router.cli.silences import silence
 
-    for command in (silence, deliveries, replay):
+    for command in (silence, deliveries, replay, incidents):
         main.add_command(command)
 
 

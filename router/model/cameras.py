@@ -13,3 +13,21 @@ class KnownCamera:
     serial: str
     tags: tuple[str, ...]
     active: tuple[CameraEvent, ...] = ()
+
+
+@dataclass(frozen=True)
+class CameraLog:
+    """One monitoring log as the state tracker read it from the license logs."""
+
+    license: str
+    serial: str
+    id: int
+    created: float
+    status: str
+    anomalies: dict[str, float]
+    snapshot: str | None = None
+    name: str = ""
+
+    @property
+    def order(self) -> tuple[float, int]:
+        return (self.created, self.id)

@@ -18,6 +18,7 @@ class Reason(StrEnum):
     SILENCED = "silenced"
     INHIBITED = "inhibited"
     HELD_DOWN = "suppressed_by_hold_down"
+    ACKNOWLEDGED = "suppressed_by_acknowledgement"
     RESOLVED = "resolved"
     NOT_NOTIFIED = "resolved_never_notified"
     BACK_TO_NORMAL = "back_to_normal"

@@ -18,6 +18,7 @@ class Timing:
     repeat_interval: float = 4 * 3600.0
     send_resolved: bool = False
     hold_for: float = 0.0
+    send_acknowledged: bool = False
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Timing:

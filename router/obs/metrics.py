@@ -50,7 +50,11 @@ REJECT_REASONS = ("unauthorized", "too_large", "invalid_payload", "unavailable",
 ATTEMPT_OUTCOMES = ("success", "failure", "timeout", "invalid_target")
 DELIVERY_STATES = ("delivered", "pending", "dead")
 NOTIFICATION_OUTCOMES = ("created",)
-UPSTREAM_ENDPOINTS = ("licenses", "alerts", "reference", "cameras", "other")
+UPSTREAM_ENDPOINTS = ("licenses", "alerts", "reference", "cameras", "logs", "other")
+TRACKER_OUTCOMES = ("ok", "error")
+RESOLUTIONS = ("tracker", "webhook", "superseded")
+_RESOLVE_BUCKETS = (60, 300, 900, 1800, 3600, 4 * 3600, 12 * 3600, 86400, 3 * 86400,
+                    7 * 86400)
 UPSTREAM_OUTCOMES = ("ok", "error")
 UNROUTED = "(unrouted)"
 OTHER = "(other)"
@@ -75,6 +79,11 @@ class _Metrics:
     upstream_errors: Counter
     upstream_cache_hits: Counter
     upstream_cache_misses: Counter
+    tracker_rounds: Counter
+    tracker_requests: Counter
+    incidents_opened: Counter
+    incidents_resolved: Counter
+    incident_duration: Histogram
 
 
 _lock = threading.Lock()
@@ -116,6 +125,18 @@ def _build(registry: CollectorRegistry) -> _Metrics:
                                     "Enrichment cache hits, by endpoint.", ("endpoint",)),
         upstream_cache_misses=counter("router_upstream_cache_misses",
                                       "Enrichment cache misses, by endpoint.", ("endpoint",)),
+        tracker_rounds=counter("router_tracker_rounds",
+                               "State tracker rounds over one license's logs, by outcome.",
+                               ("outcome",)),
+        tracker_requests=counter("router_tracker_requests",
+                                 "VisionAlert API requests (log pages) of the state tracker."),
+        incidents_opened=counter("router_incidents_opened", "Incidents opened."),
+        incidents_resolved=counter("router_incidents_resolved",
+                                   "Incidents resolved, by how (tracker, webhook, superseded).",
+                                   ("how",)),
+        incident_duration=Histogram("router_incident_resolve_seconds",
+                                    "Time from an incident's opening to its resolution.",
+                                    buckets=_RESOLVE_BUCKETS, registry=registry),
     )
 
 
@@ -135,6 +156,12 @@ def _m() -> _Metrics:
 def _precreate_fixed(m: _Metrics) -> None:
     m.webhooks_received.inc(0)
     m.webhooks_duplicate.inc(0)
+    m.tracker_requests.inc(0)
+    m.incidents_opened.inc(0)
+    for outcome in TRACKER_OUTCOMES:
+        m.tracker_rounds.labels(outcome)
+    for how in RESOLUTIONS:
+        m.incidents_resolved.labels(how)
     for reason in REJECT_REASONS:
         m.webhooks_rejected.labels(reason)
     for endpoint in UPSTREAM_ENDPOINTS:
@@ -214,6 +241,27 @@ def upstream_request(endpoint: str, ok: bool, reason: str | None = None) -> None
 def upstream_cache(endpoint: str, hit: bool) -> None:
     m, ep = _m(), _upstream_endpoint(endpoint)
     (m.upstream_cache_hits if hit else m.upstream_cache_misses).labels(ep).inc()
+
+
+def tracker_round(outcome: str) -> None:
+    _m().tracker_rounds.labels(_one_of(outcome, TRACKER_OUTCOMES)).inc()
+
+
+def tracker_request() -> None:
+    _m().tracker_requests.inc()
+
+
+def incidents_opened(count: int) -> None:
+    if count:
+        _m().incidents_opened.inc(count)
+
+
+def incidents_resolved(how: str, count: int = 1, durations: Iterable[float] = ()) -> None:
+    m = _m()
+    if count:
+        m.incidents_resolved.labels(_one_of(how, RESOLUTIONS)).inc(count)
+    for seconds in durations:
+        m.incident_duration.observe(max(seconds, 0.0))
 
 
 def precreate(receivers: Iterable[str], routes: Iterable[str | None]) -> None:

@@ -18,7 +18,7 @@ from router.rules import RouteOptions
 def timing_of(options: RouteOptions) -> Timing:
     """A route's options -> the timing its groups are flushed with."""
     return Timing(options.group_wait, options.group_interval, options.repeat_interval,
-                  options.send_resolved, options.hold_for)
+                  options.send_resolved, options.hold_for, options.send_acknowledged)
 
 
 def site_of(tags: Sequence[str], sites: Mapping[str, str]) -> str:

@@ -6,10 +6,10 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from router.channels.context import ActionLinkMaker
+from router.channels.context import ActionLinkMaker, Lifecycle
 from router.channels.links import ActionLinks
 from router.channels.render import (
     Rendered,
@@ -18,7 +18,9 @@ from router.channels.render import (
     render_for_target,
 )
 from router.model import CameraEvent
-from router.model.groups import Verdict
+from router.model.groups import CameraKey, Verdict
+from router.model.incidents import IncidentFacts
+from router.model.reasons import Reason
 from router.pipeline.deliver import privacy_url
 from router.pipeline.plan import routes_by_name, target_key
 from router.rules import Receiver, Rules
@@ -41,15 +43,27 @@ class MessageContext:
     now: float
     actions: ActionLinkMaker | None = None
     timezones: Mapping[str, str | None] = field(default_factory=dict)  # route -> IANA zone
+    lifecycle: Lifecycle = field(default_factory=Lifecycle)
 
     @classmethod
-    def of(cls, settings: Settings, rules: Rules, now: float) -> MessageContext:
+    def of(cls, settings: Settings, rules: Rules, now: float, *,
+           incidents: Mapping[CameraKey, IncidentFacts] | None = None) -> MessageContext:
         return cls(settings.external_url, now, ActionLinks(settings, now),
-                   {name: r.options.timezone for name, r in routes_by_name(rules).items()})
+                   {name: r.options.timezone for name, r in routes_by_name(rules).items()},
+                   Lifecycle(incidents or {}))
 
     def options(self, route: str) -> dict[str, Any]:
         return {"external_url": self.external_url, "now": self.now, "actions": self.actions,
-                "timezone": self.timezones.get(route)}
+                "timezone": self.timezones.get(route), "lifecycle": self.lifecycle}
+
+    def tallied(self, verdicts: Sequence[Verdict]) -> MessageContext:
+        """The same, with what this flush says is new, still open and resolved."""
+        sent = [v for v in verdicts if v.reason.sends]
+        return replace(self, lifecycle=replace(
+            self.lifecycle,
+            new=sum(v.reason in (Reason.FIRST, Reason.CHANGED) for v in sent),
+            still_open=sum(v.reason is Reason.REPEAT_ELAPSED for v in sent),
+            resolved=sum(v.item.kind == "resolved" for v in sent)))
 
 
 def flush_notifications(rules: Rules, claim: GroupClaim, verdicts: Sequence[Verdict],
@@ -58,6 +72,7 @@ def flush_notifications(rules: Rules, claim: GroupClaim, verdicts: Sequence[Verd
     receiver = rules.receivers.get(claim.receiver)
     route = routes_by_name(rules).get(claim.route)
     template = chosen_template(receiver, route.options if route is not None else None)
+    ctx = ctx.tallied(verdicts)
     notes = {}
     for kind in KINDS:
         chosen = [v for v in verdicts if v.item.kind == kind and v.reason.sends]

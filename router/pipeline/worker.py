@@ -37,12 +37,14 @@ from router.store import deliveries as delivery_store
 from router.store import flushes as flush_store
 from router.store import groups as group_store
 from router.store import inbox as inbox_store
+from router.store import reminders
 from router.store.deliveries import AttemptRecord, DeliveryClaim
 from router.store.groups import GroupClaim
 from router.store.inbox import InboxClaim
 from router.store.ingest import prune_dedup
 from router.store.notifications import NewNotification
 from router.store.routing import record_routing
+from router.upstream.tracker import stale_after
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +53,7 @@ INBOX_RETRY_DELAY = 5.0
 GROUP_BATCH = 10
 FLUSH_RETRY_DELAY = 5.0
 HOUSEKEEPING_SECONDS = 60.0
+REMINDER_SECONDS = 5.0
 
 
 class Worker:
@@ -67,6 +70,8 @@ class Worker:
                               s.retry_max_seconds)
         self._images = ImageFetcher.from_settings(s)
         self._next_housekeeping = 0.0
+        self._next_reminders = 0.0
+        self._stale_after = stale_after(s)
         httpcapture.install()
 
     # -- the loop -----------------------------------------------------------------
@@ -85,11 +90,12 @@ class Worker:
     def step(self) -> bool:
         """One pass over every queue; True if there was anything to do."""
         routed = self.process_inbox()
+        reminded = self.queue_reminders()
         flushed = self.flush_groups()
         released = release_limited(self.rt.db, now=self.rt.clock.now())
         started = self.start_deliveries()
         self._housekeeping()
-        return routed + flushed + released + started > 0
+        return routed + reminded + flushed + released + started > 0
 
     def _housekeeping(self) -> None:
         """Once a minute: drop dedup keys past the window, or the table grows forever
@@ -147,14 +153,28 @@ class Worker:
         routed = route_events(rules, events, datetime.fromtimestamp(claim.received_at, UTC))
         now = self.rt.clock.now()
         items = plan_items(rules, routed, now)
-        record_routing(self.rt.db, claim, owner=self.owner, now=now,
-                       events=events, decided=routed.decisions, items=items)
+        done = record_routing(self.rt.db, claim, owner=self.owner, now=now,
+                              events=events, decided=routed.decisions, items=items)
+        metrics.incidents_opened(done.opened)
+        metrics.incidents_resolved("webhook", len(done.resolved_after), done.resolved_after)
         failpoints.hit("worker.inbox.recorded")
         metrics.routed(routed.decisions, ())  # notifications are counted when flushed
         log.info("alert routed", extra={
             "alert_id": claim.alert_id, "cameras": len(events), "grouped": len(items),
             "unrouted": sum(d.outcome == "unrouted" for d in routed.decisions),
         })
+
+    # -- reminders of open incidents -> groups ---------------------------------------
+    def queue_reminders(self) -> int:
+        """Every REMINDER_SECONDS: put due reminders into their groups (any worker may)."""
+        now = self.rt.clock.now()
+        if now < self._next_reminders:
+            return 0
+        self._next_reminders = now + REMINDER_SECONDS
+        queued = reminders.queue_due(self.rt.db, now=now)
+        if queued:
+            log.info("reminders queued", extra={"count": queued})
+        return queued
 
     # -- due groups -> notifications ------------------------------------------------
     def flush_groups(self) -> int:
@@ -179,10 +199,11 @@ class Worker:
         rules = self.rt.rules.get()
         now = self.rt.clock.now()
         items, given = flush.load(self.rt.db, claim, now=now,
-                                  inhibit_rules=rules.inhibit_rules, sites=rules.sites)
+                                  inhibit_rules=rules.inhibit_rules, sites=rules.sites,
+                                  stale_after=self._stale_after)
         verdicts = flush.plan_flush(items, given)
-        notes = flush_notifications(rules, claim, verdicts,
-                                    MessageContext.of(self.rt.settings, rules, now))
+        ctx = MessageContext.of(self.rt.settings, rules, now, incidents=given.incidents)
+        notes = flush_notifications(rules, claim, verdicts, ctx)
         flush_store.record(self.rt.db, claim, owner=self.owner, now=now, verdicts=verdicts,
                            notes=notes)
         failpoints.hit("worker.group.flushed")

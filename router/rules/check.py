@@ -38,6 +38,34 @@ def check_rules(path: Path) -> str:
     return f"{len(rules.receivers)} receivers, {routes} routes"
 
 
+# VisionAlert logs a camera at most every 15 minutes: the earliest a recovery shows.
+LOG_CADENCE = 900.0
+
+
+def check_warnings(path: Path, *, state_interval: float) -> list[Problem]:
+    """Things that load but cannot work as written (printed, not refused)."""
+    rules = load_rules(path)
+    return list(_hold_warnings(rules, state_interval))
+
+
+def _hold_warnings(rules: Rules, state_interval: float) -> Iterator[Problem]:
+    needed = LOG_CADENCE + state_interval
+    for route in rules.walk():
+        hold = route.options.hold_for
+        if not hold:
+            continue
+        where = f"{route.path}.hold_for"
+        if not state_interval:
+            yield _problem(rules, where, f"{where}: warning: hold_for needs the camera state "
+                           "tracker to see a recovery, and ROUTER_STATE_INTERVAL is 0 (off): "
+                           "every held message is sent when the hold ends")
+        elif hold < needed:
+            yield _problem(rules, where, f"{where}: warning: hold_for {hold:g}s is shorter than "
+                           f"VisionAlert's 15-minute log cadence plus ROUTER_STATE_INTERVAL "
+                           f"({needed:g}s): a recovery can never be seen in time, so the hold "
+                           "only delays the message")
+
+
 def _template_sets(rules: Rules) -> Iterator[tuple[str, TemplateSet]]:
     """(where it is written, template set) for every template the rules can use."""
     for name, template in rules.templates.items():

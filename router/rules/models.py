@@ -283,6 +283,7 @@ class RouteOptions:
     group_interval: float = 300.0
     repeat_interval: float = 4 * 3600.0
     send_resolved: bool = False
+    send_acknowledged: bool = False
     hold_for: float = 0.0
     template: TemplateSet | None = None  # overrides the receivers' templates
     timezone: str | None = None  # for time windows and local times in messages

@@ -64,11 +64,12 @@ class OptionsSpec(StrictModel):
     group_interval: Duration | None = None
     repeat_interval: Duration | None = None
     send_resolved: StrictBool | None = None
+    send_acknowledged: StrictBool | None = None
     hold_for: Duration | None = None
     timezone: Timezone | None = None
 
     def given(self) -> dict[str, Any]:
         """The timing keys written here (``template`` is resolved separately)."""
         keys = ("group_by", "group_wait", "group_interval", "repeat_interval",
-                "send_resolved", "hold_for", "timezone")
+                "send_resolved", "send_acknowledged", "hold_for", "timezone")
         return {k: getattr(self, k) for k in keys if getattr(self, k) is not None}

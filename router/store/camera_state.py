@@ -1,7 +1,7 @@
 """What each camera is doing now: its active conditions and when it was last normal.
 
-Updated from every routed camera event and from the cameras endpoint (through
-``camera_status_changed``); read by inhibition (sources), hold-down (recovered
+Updated from every routed camera event and from the license logs (through
+``store.tracked``, the state tracker); read by inhibition (sources), hold-down (recovered
 in time?) and resolution (send "back to normal" to whoever was told otherwise).
 """
 

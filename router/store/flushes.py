@@ -16,8 +16,10 @@ from sqlalchemy import insert, select
 from router.model import CameraEvent
 from router.model.cameras import KnownCamera
 from router.model.groups import CameraKey, GroupItem, Verdict
+from router.model.incidents import IncidentFacts
+from router.model.reasons import Reason
 from router.model.sent import Sent
-from router.store import camera_state, notification_log, silences
+from router.store import camera_state, incidents, notification_log, silences
 from router.store.db import Database
 from router.store.groups import GroupClaim, finish_flush, lock_group
 from router.store.notifications import NewNotification, insert_notification
@@ -33,10 +35,12 @@ class FlushFacts:
     last_normal: dict[CameraKey, float]
     silences: list[SilenceRow]
     known: list[KnownCamera] | None  # None unless asked for (inhibition)
+    incidents: dict[CameraKey, IncidentFacts]
 
 
 def facts(db: Database, *, receiver: str, cameras: Sequence[CameraKey], now: float,
-          known_in: Sequence[str] | None = None) -> FlushFacts:
+          known_in: Sequence[str] | None = None,
+          stale_after: float | None = None) -> FlushFacts:
     """The log, recoveries and silences for ``cameras``; with ``known_in`` (licenses),
     every camera known there too (the sources of inhibition)."""
     with db.read() as conn:
@@ -45,7 +49,8 @@ def facts(db: Database, *, receiver: str, cameras: Sequence[CameraKey], now: flo
             last_normal=camera_state.last_normal(conn, cameras),
             silences=silences.active(conn, now),
             known=camera_state.known_cameras(conn, known_in) if known_in is not None
-            else None)
+            else None,
+            incidents=incidents.facts_of(conn, cameras, now=now, stale_after=stale_after))
 
 
 def record(db: Database, claim: GroupClaim, *, owner: str, now: float,
@@ -55,6 +60,7 @@ def record(db: Database, claim: GroupClaim, *, owner: str, now: float,
         lock_group(conn, claim, owner=owner)
         ids = {kind: insert_notification(conn, note, now) for kind, note in notes.items()}
         states, rows, logged = [], [], []
+        timeline: dict[CameraKey, tuple[str, int, str]] = {}
         for v in verdicts:
             sent = ids.get(v.item.kind) if v.reason.sends else None
             states.append({"b_id": v.item.id, "b_state": "notified" if sent else "suppressed",
@@ -62,9 +68,11 @@ def record(db: Database, claim: GroupClaim, *, owner: str, now: float,
             rows.append(_decision(claim, v, sent, now))
             if sent is not None:
                 logged.append(_log_row(claim, v.item, sent, now))
+                timeline[v.item.camera] = (_line(v), sent, v.text)
         if rows:
             conn.execute(insert(decisions), rows)
         notification_log.write(conn, db.dialect, logged)
+        incidents.record_sent(conn, timeline, claim.receiver, now)
         finish_flush(conn, claim, now=now, item_states=states)
     return ids
 
@@ -76,6 +84,12 @@ def _decision(claim: GroupClaim, v: Verdict, sent: int | None, now: float) -> di
             "created_at": now}
 
 
+def _line(v: Verdict) -> str:
+    if v.item.kind == "resolved":
+        return "resolution_sent"
+    return "reminded" if v.reason is Reason.REPEAT_ELAPSED else "notified"
+
+
 def _log_row(claim: GroupClaim, item: GroupItem, sent: int, now: float) -> dict[str, Any]:
     resolved = item.kind == "resolved"
     return {"receiver": claim.receiver, "license": item.event.license,
@@ -83,7 +97,8 @@ def _log_row(claim: GroupClaim, item: GroupItem, sent: int, now: float) -> dict[
             "condition": item.condition, "state": "resolved" if resolved else "firing",
             "send_resolved": claim.timing.send_resolved,
             "camera_event_id": item.camera_event_id, "data": item.event.to_dict(),
-            "first_sent_at": now, "last_sent_at": now, "notification_id": sent}
+            "first_sent_at": now, "last_sent_at": now, "notification_id": sent,
+            "remind_at": None if resolved else now + claim.timing.repeat_interval}
 
 
 def events_by_ids(db: Database, ids: Sequence[int]) -> list[CameraEvent]:

@@ -74,8 +74,13 @@ def _schedule(conn: Connection, dialect: str, item: GroupItem, now: float,
     return int(row.id)
 
 
-def add_to_group(conn: Connection, group_id: int, item: GroupItem, now: float) -> None:
-    """Add a resolution to an existing group (found through the notification log)."""
+def add_to_group(conn: Connection, group_id: int, item: GroupItem, now: float, *,
+                 rearm: bool = False) -> None:
+    """Add a resolution or a reminder to an existing group (found through the log).
+
+    ``rearm``: an item of the same event and kind that was flushed before becomes
+    pending again (a reminder of an unchanged camera); a pending one stays as it is.
+    """
     row = conn.execute(select(groups.c.next_flush_at, groups.c.last_flush_at, groups.c.options)
                        .where(groups.c.id == group_id).with_for_update()).one()
     timing = Timing.from_dict(row.options)
@@ -83,14 +88,21 @@ def add_to_group(conn: Connection, group_id: int, item: GroupItem, now: float) -
     if row.next_flush_at is not None:
         when = min(when, row.next_flush_at)
     conn.execute(update(groups).where(groups.c.id == group_id).values(next_flush_at=when))
-    conn.execute(
-        upsert(conn.dialect.name, group_items)
-        .values(group_id=group_id, camera_event_id=item.camera_event_id,
-                alert_id=item.alert_id, license=item.event.license,
-                serial=item.event.serial, kind=item.kind, condition=item.condition,
-                data=item.event.to_dict(), held=False, due_at=now, state="pending",
-                created_at=now)
-        .on_conflict_do_nothing(index_elements=["group_id", "camera_event_id", "kind"]))
+    stmt = upsert(conn.dialect.name, group_items).values(
+        group_id=group_id, camera_event_id=item.camera_event_id, alert_id=item.alert_id,
+        license=item.event.license, serial=item.event.serial, kind=item.kind,
+        condition=item.condition, data=item.event.to_dict(), held=False, due_at=now,
+        state="pending", created_at=now)
+    keys = ["group_id", "camera_event_id", "kind"]
+    if not rearm:
+        conn.execute(stmt.on_conflict_do_nothing(index_elements=keys))
+        return
+    conn.execute(stmt.on_conflict_do_update(
+        index_elements=keys,
+        set_={"state": "pending", "due_at": now, "reason": None, "notification_id": None,
+              "done_at": None, "held": False, "condition": item.condition,
+              "data": item.event.to_dict(), "created_at": now},
+        where=group_items.c.state != "pending"))
 
 
 def claim_groups(db: Database, *, owner: str, now: float, lease: float,

@@ -40,7 +40,7 @@ def write(conn: Connection, dialect: str, rows: Sequence[dict[str, Any]]) -> Non
         index_elements=["receiver", "license", "serial"],
         set_={name: getattr(stmt.excluded, name) for name in (
             "route", "group_id", "condition", "state", "send_resolved", "camera_event_id",
-            "data", "last_sent_at", "notification_id")})
+            "data", "last_sent_at", "notification_id", "remind_at")})
     conn.execute(stmt, list(rows))
 
 
@@ -56,4 +56,4 @@ def firing(conn: Connection, license: str, serial: str) -> list[Any]:
 
 def mark_resolving(conn: Connection, log_id: int) -> None:
     conn.execute(update(notification_log).where(notification_log.c.id == log_id)
-                 .values(state="resolving"))
+                 .values(state="resolving", remind_at=None))

@@ -1,11 +1,11 @@
 """Record a routed alert in one transaction: its camera events, the routing decisions,
-the cameras' new state, the items joining groups and the resolutions of cameras back
-to normal; then finish the inbox entry."""
+the cameras' new state, the items joining groups, the incidents they open or join and
+the resolutions of cameras back to normal; then finish the inbox entry."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import Connection, insert
@@ -13,7 +13,7 @@ from sqlalchemy import Connection, insert
 from router.model import CameraEvent, Decision, Status
 from router.model.groups import GroupItem
 from router.model.reasons import Reason
-from router.store import camera_state
+from router.store import camera_state, incidents
 from router.store.db import Database
 from router.store.groups import add_items
 from router.store.inbox import InboxClaim, finish_entry
@@ -23,8 +23,9 @@ from router.store.schema import camera_events, decisions
 
 def record_routing(db: Database, claim: InboxClaim, *, owner: str, now: float,
                    events: Sequence[CameraEvent], decided: Sequence[Decision],
-                   items: Sequence[GroupItem]) -> None:
+                   items: Sequence[GroupItem]) -> Recorded:
     """Raises LeaseLost (and writes nothing) if another worker took the entry."""
+    done = Recorded()
     with db.write() as conn:
         finish_entry(conn, claim, owner=owner, now=now)
         event_ids = _insert_events(conn, claim.alert_id, events, now)
@@ -33,8 +34,17 @@ def record_routing(db: Database, claim: InboxClaim, *, owner: str, now: float,
         add_items(conn, db.dialect, [
             replace(p, camera_event_id=event_ids[p.event.index], alert_id=claim.alert_id)
             for p in items], now)
+        routed = {p.event.index for p in items}
+        done.opened = incidents.observe(
+            conn, [(e, event_ids[e.index]) for e in events if e.index in routed],
+            alert_id=claim.alert_id, now=now)
         for event in events:
             if event.status is Status.NORMAL:
+                ended = incidents.resolve(
+                    conn, event.license, event.serial, now, how="webhook",
+                    detail=f"VisionAlert reported normal (alert {claim.alert_id})")
+                if ended is not None:
+                    done.resolved_after.append(now - ended.opened_at)
                 told = resolve(conn, event.license, event.serial, now,
                                event=event, camera_event_id=event_ids[event.index],
                                alert_id=claim.alert_id)
@@ -46,6 +56,15 @@ def record_routing(db: Database, claim: InboxClaim, *, owner: str, now: float,
                              "code": Reason.BACK_TO_NORMAL.value, "created_at": now})
         if rows:
             conn.execute(insert(decisions), rows)
+    return done
+
+
+@dataclass
+class Recorded:
+    """What routing an alert did to incidents (for the metrics)."""
+
+    opened: int = 0
+    resolved_after: list[float] = field(default_factory=list)  # seconds open
 
 
 def _insert_events(conn: Connection, alert_id: int, events: Sequence[CameraEvent],

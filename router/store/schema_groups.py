@@ -8,6 +8,8 @@
   interval, changed-condition detection and resolved messages.
 - ``camera_state``: what each camera is known to be doing now (active conditions,
   last time seen normal): the sources of inhibition and of hold-down.
+- ``incidents`` and ``incident_events``: one problem of one camera from its first
+  routed event to its resolution, and its timeline.
 - ``silences``: matcher-based mutes with a start and an end.
 - ``target_rates``: per-target fixed rate-limit windows, shared by every worker.
 """
@@ -92,8 +94,11 @@ notification_log = Table(
     Column("first_sent_at", Float, nullable=False),
     Column("last_sent_at", Float, nullable=False),
     Column("notification_id", Integer, nullable=True),
+    # When this receiver is next reminded of a firing camera (NULL: never, e.g. acknowledged).
+    Column("remind_at", Float, nullable=True),
     UniqueConstraint("receiver", "license", "serial"),
 )
+Index("ix_notification_log_remind_at", notification_log.c.remind_at)
 Index("ix_notification_log_license_serial", notification_log.c.license,
       notification_log.c.serial)
 
@@ -108,6 +113,14 @@ camera_state = Table(
     Column("tags", JSON, nullable=False),
     Column("updated_at", Float, nullable=False),
     Column("last_normal_at", Float, nullable=True),
+    # What the state tracker read from the license logs (versions/0007_incidents.py):
+    # the newest log (id, created, status, anomalies and snapshot) and since when the
+    # camera has had that status.
+    Column("log_id", Integer, nullable=True),
+    Column("log_at", Float, nullable=True),
+    Column("log_status", String(40), nullable=True),
+    Column("log_data", JSON, nullable=True),
+    Column("status_since", Float, nullable=True),
     PrimaryKeyConstraint("license", "serial"),
 )
 
@@ -132,3 +145,52 @@ target_rates = Table(
     Column("window_start", Float, nullable=False),
     Column("sent", Integer, nullable=False),
 )
+
+# One problem of one camera, from the first routed event to its resolution
+# (migration: versions/0007_incidents.py). ``open_key`` is set while the incident is
+# open or acknowledged and NULL once resolved: its unique index keeps one open
+# incident per (license, camera) on both backends without a partial index.
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("license", String(200), nullable=False),
+    Column("serial", String(200), nullable=False),
+    Column("name", String(400), nullable=False),
+    Column("tags", JSON, nullable=False),
+    Column("condition", String(400), nullable=False),
+    Column("open_key", String(420), nullable=True, unique=True),
+    Column("state", String(20), nullable=False),  # open | acknowledged | resolved
+    Column("opened_at", Float, nullable=False),
+    Column("last_event_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Column("first_alert_id", Integer, nullable=False),
+    Column("last_camera_event_id", Integer, nullable=False),
+    Column("events", Integer, nullable=False),
+    Column("data", JSON, nullable=False),  # the latest CameraEvent of the incident
+    Column("notified", Boolean, nullable=False),
+    Column("acked_at", Float, nullable=True),
+    Column("acked_by", String(200), nullable=True),
+    Column("ack_comment", Text, nullable=True),
+    Column("resolved_at", Float, nullable=True),
+    Column("resolution", String(40), nullable=True),  # tracker | webhook | superseded
+    Column("resolution_detail", Text, nullable=True),
+)
+Index("ix_incidents_state_opened_at", incidents.c.state, incidents.c.opened_at)
+Index("ix_incidents_license_serial", incidents.c.license, incidents.c.serial)
+Index("ix_incidents_resolved_at", incidents.c.resolved_at)
+
+incident_events = Table(
+    "incident_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("incident_id", Integer, ForeignKey("incidents.id", ondelete="CASCADE"),
+           nullable=False),
+    Column("at", Float, nullable=False),
+    # opened | updated | notified | reminded | acknowledged | resolved | held_down | ...
+    Column("kind", String(30), nullable=False),
+    Column("receiver", String(200), nullable=True),
+    Column("notification_id", Integer, nullable=True),
+    Column("detail", Text, nullable=False),
+)
+Index("ix_incident_events_incident_id", incident_events.c.incident_id, incident_events.c.id)

@@ -120,6 +120,21 @@ poll_cursors = Table(
     PrimaryKeyConstraint("account", "license_id"),
 )
 
+# The camera state tracker: per license, the ``created`` of the newest log read, and
+# how the last round went (a license whose round failed or is old is stale).
+state_cursors = Table(
+    "state_cursors",
+    metadata,
+    Column("account", String(32), nullable=False),
+    Column("license_id", Integer, nullable=False),
+    Column("license", String(200), nullable=False),
+    Column("last_created", String(64), nullable=True),
+    Column("checked_at", Float, nullable=True),  # the last round that read every page
+    Column("tried_at", Float, nullable=False),
+    Column("error", Text, nullable=True),
+    PrimaryKeyConstraint("account", "license_id"),
+)
+
 # Polling mode: upstream alert id -> the alert it became. The key makes
 # "feed each upstream alert once" a single-row decision.
 polled_alerts = Table(
@@ -132,7 +147,7 @@ polled_alerts = Table(
     PrimaryKeyConstraint("account", "upstream_alert_id"),
 )
 
-# Generic leases for singleton jobs (the poller; later: retention, reports):
+# Generic leases for singleton jobs (the poller, the state tracker):
 # one row per job, held by ``owner`` until ``expires_at`` unless renewed.
 leases = Table(
     "leases",

@@ -14,7 +14,7 @@ from router.upstream.accounts import account_key
 from router.upstream.breaker import CircuitBreaker
 from router.upstream.cache import Cache
 from router.upstream.client import PAGE_SIZE, VisionAlertClient
-from router.upstream.ratelimit import SharedRateLimiter
+from router.upstream.ratelimit import BackgroundLimiter, SharedRateLimiter
 from router.upstream.service import Freshness, Upstream
 
 
@@ -22,7 +22,8 @@ def build_upstream(settings: Settings, db: Database, clock: Clock, *,
                    sleep: Callable[[float], None] = time.sleep,
                    transport: httpx.BaseTransport | None = None,
                    page_size: int = PAGE_SIZE) -> Upstream:
-    """The client, limiter, breaker and cache for the configured account."""
+    """The client, limiter, breaker and cache for the configured account; the state
+    tracker's client shares the breaker and takes its share of the limiter."""
     if settings.visionalert_token is None:
         raise ValueError("ROUTER_VISIONALERT_TOKEN is not set")
     token = settings.visionalert_token.get_secret_value()
@@ -31,12 +32,16 @@ def build_upstream(settings: Settings, db: Database, clock: Clock, *,
                                 sleep=sleep)
     breaker = CircuitBreaker(db, account, threshold=settings.visionalert_breaker_failures,
                              cooldown=settings.visionalert_breaker_seconds, clock=clock)
-    client = VisionAlertClient(settings.visionalert_url, token, limiter=limiter,
-                               breaker=breaker, timeout=settings.visionalert_timeout,
-                               attempts=settings.visionalert_attempts, sleep=sleep,
-                               transport=transport, page_size=page_size)
+    background = BackgroundLimiter(limiter, share=settings.state_budget, clock=clock,
+                                   sleep=sleep)
+    client, tracker = (
+        VisionAlertClient(settings.visionalert_url, token, limiter=chosen, breaker=breaker,
+                          timeout=settings.visionalert_timeout,
+                          attempts=settings.visionalert_attempts, sleep=sleep,
+                          transport=transport, page_size=page_size)
+        for chosen in (limiter, background))
     freshness = Freshness(lookback=settings.enrich_lookback,
                           retry=settings.enrich_retry_seconds,
                           directory_ttl=settings.directory_ttl,
                           reference_ttl=settings.reference_ttl)
-    return Upstream(client, Cache(db, account), clock, freshness)
+    return Upstream(client, Cache(db, account), clock, freshness, background=tracker)

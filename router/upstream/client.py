@@ -33,8 +33,8 @@ from router.upstream.errors import (
     UpstreamThrottled,
     UpstreamUnavailable,
 )
-from router.upstream.models import Alert, Camera, License, Page, Reference
-from router.upstream.ratelimit import SharedRateLimiter
+from router.upstream.models import Alert, Camera, License, Log, Page, Reference
+from router.upstream.ratelimit import Limiter
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ RETRY_BASE, RETRY_CAP = 0.5, 8.0
 
 
 class VisionAlertClient:
-    def __init__(self, base_url: str, token: str, *, limiter: SharedRateLimiter,
+    def __init__(self, base_url: str, token: str, *, limiter: Limiter,
                  breaker: CircuitBreaker, timeout: float, attempts: int,
                  sleep: Callable[[float], None], transport: httpx.BaseTransport | None = None,
                  rng: random.Random | None = None, page_size: int = PAGE_SIZE) -> None:
@@ -78,6 +78,11 @@ class VisionAlertClient:
         params = {"start": start} if start else {}
         for page in self._pages(f"{license_id}/alerts/", params):
             yield [_typed(Alert, item, f"alerts/[{i}]") for i, item in enumerate(page)]
+
+    def logs(self, license_id: int, *, start: str) -> Iterator[list[Log]]:
+        """Pages of the license's monitoring logs created at or after ``start``, newest first."""
+        for page in self._pages(f"{license_id}/logs/", {"start": start}):
+            yield [_typed(Log, item, f"logs/[{i}]") for i, item in enumerate(page)]
 
     def reference(self, license_id: int, serial: str) -> str | None:
         path = f"{license_id}/cameras/{quote(serial, safe='')}/reference/"

@@ -52,6 +52,22 @@ class Alert(_Model):
         return parse_timestamp(self.created)
 
 
+class Log(_Model):
+    """One camera monitoring log (List License Logs / List Camera Logs)."""
+
+    id: int
+    camera_serial: str
+    camera_name: str = ""
+    status: str
+    anomalies: dict[str, float] = Field(default_factory=dict)
+    snapshot: str | None = None
+    created: str
+
+    @property
+    def created_ts(self) -> float:
+        return parse_timestamp(self.created)
+
+
 class Reference(_Model):
     reference_image: str | None = None
 

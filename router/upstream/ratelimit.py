@@ -15,6 +15,7 @@ Times are wall-clock seconds: replicas need synchronised clocks (NTP).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Protocol
 
 from sqlalchemy import select, update
 
@@ -26,6 +27,16 @@ from router.upstream.errors import UpstreamThrottled
 
 # Fraction of the interval added between slots (see module docstring).
 SLACK = 0.1
+
+
+class Limiter(Protocol):
+    """What the client asks of a limiter (the shared one, or the tracker's share of it)."""
+
+    def acquire(self) -> float: ...
+
+    def finished(self) -> None: ...
+
+    def block(self, seconds: float) -> None: ...
 
 
 # Hand-written, not a token-bucket library: the slot is shared through the store.
@@ -67,6 +78,25 @@ class SharedRateLimiter:
                 .values(blocked_until=until)
             )
 
+    def try_acquire(self) -> float | None:
+        """Take the next slot only if nobody is queued for it (within half an interval):
+        the state tracker's way in, so it never makes enrichment wait behind it."""
+        now = self.clock.now()
+        with self.db.write() as conn:
+            ensure_account(conn, self.db.dialect, self.account)
+            row = conn.execute(
+                select(upstream_accounts.c.next_slot_at, upstream_accounts.c.blocked_until)
+                .where(upstream_accounts.c.account == self.account).with_for_update()).one()
+            slot = max(now, row.next_slot_at, row.blocked_until)
+            if slot - now > self.interval / 2:
+                return None
+            conn.execute(update(upstream_accounts)
+                         .where(upstream_accounts.c.account == self.account)
+                         .values(next_slot_at=slot + self.interval * (1 + SLACK)))
+        if slot > now:
+            self.sleep(slot - now)
+        return float(slot)
+
     def _reserve(self, now: float) -> float:
         with self.db.write() as conn:
             ensure_account(conn, self.db.dialect, self.account)
@@ -86,3 +116,41 @@ class SharedRateLimiter:
                 .values(next_slot_at=slot + self.interval * (1 + SLACK))
             )
         return float(slot)
+
+
+class BackgroundLimiter:
+    """The state tracker's share of the shared limit.
+
+    It takes at most ``share`` of the account's requests per second (its own pace),
+    and only a slot that is free now: whenever enrichment has queued for the next
+    slot, the tracker waits. Enrichment therefore never waits for more than the one
+    tracker request that may already be in flight.
+    """
+
+    def __init__(self, shared: SharedRateLimiter, *, share: float, clock: Clock,
+                 sleep: Callable[[float], None], max_wait: float = 60.0) -> None:
+        self.shared, self.clock, self.sleep = shared, clock, sleep
+        self.pace = shared.interval / share
+        self.max_wait = max_wait
+        self._last: float | None = None
+
+    def acquire(self) -> float:
+        started = self.clock.now()
+        if self._last is not None and self._last + self.pace > started:
+            self.sleep(self._last + self.pace - started)
+        while True:
+            slot = self.shared.try_acquire()
+            if slot is not None:
+                self._last = slot
+                return slot
+            if self.clock.now() - started > self.max_wait:
+                raise UpstreamThrottled("the state tracker found no free request slot for "
+                                        f"{self.max_wait:g}s: enrichment uses the whole "
+                                        "VisionAlert API budget", retry_after=self.pace)
+            self.sleep(self.shared.interval)
+
+    def finished(self) -> None:
+        self.shared.finished()
+
+    def block(self, seconds: float) -> None:
+        self.shared.block(seconds)

@@ -39,11 +39,15 @@ class Freshness:
 
 class Upstream:
     def __init__(self, client: VisionAlertClient, cache: Cache, clock: Clock,
-                 freshness: Freshness) -> None:
+                 freshness: Freshness, *, background: VisionAlertClient | None = None) -> None:
         self.client, self.cache, self.clock, self.fresh = client, cache, clock, freshness
+        # The state tracker's client: same breaker, a bounded share of the limiter.
+        self.background = background or client
 
     def close(self) -> None:
         self.client.close()
+        if self.background is not self.client:
+            self.background.close()
 
     # -- licenses -----------------------------------------------------------------------
     def license_id(self, code: str) -> int | None:
@@ -132,7 +136,6 @@ class Upstream:
         now = self.clock.now()
         cached = self.cache.references(license_id, [serial],
                                        fresh_after=now - self.fresh.reference_ttl)
-        metrics.upstream_cache("reference", hit=serial in cached)
         metrics.upstream_cache("reference", hit=serial in cached)
         if serial in cached:
             return cached[serial]

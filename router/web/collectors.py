@@ -43,6 +43,16 @@ class StoreCollector(Collector):
                               "Deliveries given up on (dead letters) in the store.",
                               value=stats.dead_letters),
         )
+        incidents = GaugeMetricFamily("router_incidents_open",
+                                      "Incidents not resolved yet, by state.", labels=["state"])
+        incidents.add_metric(["open"], stats.incidents_open)
+        incidents.add_metric(["acknowledged"], stats.incidents_acknowledged)
+        yield incidents
+        checked = stats.tracker_checked_at
+        yield GaugeMetricFamily(
+            "router_tracker_lag_seconds",
+            "Age of the oldest license's last good state tracker round (-1: never ran).",
+            value=max(0.0, self._now() - checked) if checked is not None else -1.0)
 
 
 class ConfigCollector(Collector):

@@ -11,7 +11,8 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from router.pipeline.runtime import Runtime
-from router.store.resolve import camera_status_changed
+from router.model.cameras import CameraLog
+from router.store import tracked
 from router.store.schema import camera_events, decisions, deliveries
 from router.store.schema_groups import group_items
 from tests.support.httpsink import HttpSink
@@ -20,6 +21,14 @@ from tests.support.site import Site, camera
 
 def _serials(text: str) -> set[str]:
     return set(re.findall(r"Cam-(S\d+)", text))
+
+
+def _normal_log(site: Site, serial: str, log_id: int) -> tracked.RoundResult:
+    """What the state tracker records when the license logs show ``serial`` normal."""
+    now = site.clock.now()
+    return tracked.record_round(
+        site.db, account="test", license_id=1, license="LIC-1",
+        logs=[CameraLog("LIC-1", serial, log_id, now - 1, "normal", {})], newest=None, now=now)
 
 
 def _hook(sink: HttpSink, name: str = "hook") -> str:
@@ -106,18 +115,20 @@ def test_repeat_interval_and_changed_condition(make_runtime: Callable[..., Runti
         site.post(camera("S1"))  # same condition, 20 minutes later
         site.run()
         assert len(sink.requests) == 1
-        site.advance(41 * 60)
-        site.post(camera("S1"))  # same condition, 61 minutes after it was sent
+        site.advance(41 * 60)  # the reminder is due: no webhook needed
+        assert len(sink.requests) == 2
+        site.post(camera("S1"))  # same condition, just after the reminder: quiet
         site.run()
         assert len(sink.requests) == 2
         site.advance(60)
         site.post(camera("S1", anomaly="Blur"))  # offline -> blurred: changed
-        site.run()
+        site.advance(60)  # group_interval after the last flush
         assert len(sink.requests) == 3
         assert "Blur" in sink.requests[2].json()["message"]
         assert site.codes() == [
             ("S1", "first_notification"), ("S1", "suppressed_by_repeat_interval"),
-            ("S1", "repeat_interval_elapsed"), ("S1", "condition_changed")]
+            ("S1", "repeat_interval_elapsed"), ("S1", "suppressed_by_repeat_interval"),
+            ("S1", "condition_changed")]
 
 
 def test_resolved_message_from_a_later_alert_and_from_the_cameras_endpoint(
@@ -139,8 +150,8 @@ def test_resolved_message_from_a_later_alert_and_from_the_cameras_endpoint(
         site.advance(60)
         site.post(camera("S1", anomaly="Normal"))  # a later alert shows S1 normal
         site.advance(300)  # group_interval after the first flush
-        assert camera_status_changed(site.db, "LIC-1", "S2", "normal", site.clock.now()) == 1
-        assert camera_status_changed(site.db, "LIC-1", "S2", "normal", site.clock.now()) == 0
+        assert _normal_log(site, "S2", 7).resolved_messages == 1
+        assert _normal_log(site, "S2", 7).applied == 0  # the same log read again: nothing
         site.advance(300)
         site.advance(3600)
         assert len(sink.requests) == 4

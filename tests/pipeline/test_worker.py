@@ -170,6 +170,7 @@ def test_always_failing_target_becomes_dead_after_max_attempts(
               hook: {{urls: ["json://127.0.0.1:{sink.port}/hook"]}}
             routes:
               - receivers: [hook]
+                repeat_interval: 30d  # no reminder within the retries
             """, delivery_max_attempts=3)
         client.post("/webhooks/visionalert", json=SAMPLE_WEBHOOK)
         for _ in range(6):

@@ -2,16 +2,18 @@
 
 The mute checks run in order, like Alertmanager's mute stages; the first that
 mutes an item names the reason. Whatever no check mutes is judged by the
-notification log (first / changed / repeat elapsed / suppressed by repeat).
+notification log (first / changed / repeat elapsed / suppressed by repeat); a
+repeat of an acknowledged incident is not sent.
 Pure: ``load`` gathers the inputs and the store records the verdicts.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from router.model.groups import CameraKey, GroupItem, ItemKind, Verdict
+from router.model.incidents import IncidentFacts
 from router.model.reasons import Reason
 from router.model.sent import Sent
 from router.model.timing import Timing
@@ -34,6 +36,7 @@ class FlushInput:
     sites: Mapping[str, str] | None = None
     # (camera, kind) -> id of the newest item of that camera in this flush
     latest: Mapping[tuple[CameraKey, ItemKind], int] | None = None
+    incidents: Mapping[CameraKey, IncidentFacts] = field(default_factory=dict)
 
 
 Check = Callable[[GroupItem, FlushInput], Verdict | None]
@@ -51,7 +54,8 @@ def held_down(item: GroupItem, given: FlushInput) -> Verdict | None:
     recovered = given.last_normal.get(item.camera)
     if item.held and recovered is not None and recovered >= item.created_at:
         return Verdict(item, Reason.HELD_DOWN,
-                       f"back to normal within hold_for {given.timing.hold_for:g}s")
+                       f"resolved during hold-down: back to normal within hold_for "
+                       f"{given.timing.hold_for:g}s")
     return None
 
 
@@ -90,6 +94,10 @@ def verdict(item: GroupItem, given: FlushInput) -> Verdict:
     if item.kind == "resolved":
         return Verdict(item, decide_resolved(prev))
     reason = decide(prev, item.condition, given.now, given.timing.repeat_interval)
+    incident = given.incidents.get(item.camera)
+    if reason is Reason.REPEAT_ELAPSED and incident is not None and incident.acked_by:
+        # Someone is on it: no reminder; a changed condition still goes out.
+        return Verdict(item, Reason.ACKNOWLEDGED, f"acknowledged by {incident.acked_by}")
     return Verdict(item, reason, _log_detail(reason, prev, given))
 
 

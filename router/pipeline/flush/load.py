@@ -15,7 +15,8 @@ from router.store.groups import GroupClaim
 
 
 def load(db: Database, claim: GroupClaim, *, now: float, inhibit_rules: Sequence[InhibitRule],
-         sites: Mapping[str, str]) -> tuple[list[GroupItem], FlushInput]:
+         sites: Mapping[str, str], stale_after: float | None = None
+         ) -> tuple[list[GroupItem], FlushInput]:
     items = groups.due_items(db, claim, now)
     cameras = [i.camera for i in items]
     # Inhibition needs every camera of the licenses involved, so only when it can apply.
@@ -26,4 +27,4 @@ def load(db: Database, claim: GroupClaim, *, now: float, inhibit_rules: Sequence
                   if found.known is not None else None)
     return items, FlushInput(now=now, route=claim.route, timing=claim.timing, log=found.log,
                              last_normal=found.last_normal, silences=compiled(found.silences),
-                             inhibition=inhibition, sites=sites)
+                             inhibition=inhibition, sites=sites, incidents=found.incidents)

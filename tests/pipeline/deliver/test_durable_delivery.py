@@ -31,6 +31,7 @@ routes:
   - receivers: {route_receivers}
     group_by: [camera]
     group_wait: 0s
+    repeat_interval: 30d  # no reminders while retries and replays run
 """
     return Site(make_runtime, rules_path, rules, admin_token="admin-secret", **settings)
 

@@ -1,0 +1,207 @@
+"""Incidents in the store: opened and joined while routing, resolved by the tracker or
+a webhook, acknowledged by people, and their timeline.
+
+Every function here runs inside the caller's write transaction, so an incident
+changes together with the routing, flush or tracker record that changed it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Select, func, insert, select, update
+
+from router.errors import IncidentNotFound, Refused
+from router.model import CameraEvent, Status
+from router.model.groups import CameraKey
+from router.model.incidents import IncidentFacts, Resolution, incident_condition, open_key
+from router.store.schema_groups import camera_state, incident_events, incidents, notification_log
+from router.store.schema_upstream import state_cursors
+
+_CHUNK = 400
+
+
+def note(conn: Connection, incident_id: int, kind: str, detail: str, now: float, *,
+         receiver: str | None = None, notification_id: int | None = None) -> None:
+    """Add a line to an incident's timeline."""
+    conn.execute(insert(incident_events).values(
+        incident_id=incident_id, at=now, kind=kind, receiver=receiver,
+        notification_id=notification_id, detail=detail))
+
+
+def observe(conn: Connection, routed: Sequence[tuple[CameraEvent, int]], *, alert_id: int,
+            now: float) -> int:
+    """Open or join the incidents of routed, not-normal camera events (with their ids).
+
+    The same condition joins the open incident (latest data, no timeline line per
+    re-post); another condition ends it as superseded and opens a new one. Returns
+    how many incidents were opened.
+    """
+    opened = 0
+    for event, event_id in routed:
+        if event.status is Status.NORMAL:
+            continue
+        key = (event.license, event.serial)
+        condition = incident_condition(event)
+        current = open_incident(conn, *key, lock=True)
+        if current is not None and current.condition == condition:
+            conn.execute(update(incidents).where(incidents.c.id == current.id).values(
+                last_event_at=now, updated_at=now, last_camera_event_id=event_id,
+                events=incidents.c.events + 1, data=event.to_dict(), tags=list(event.tags)))
+            continue
+        if current is not None:
+            _end(conn, current.id, "superseded", f"condition changed to {condition}", now)
+        _open(conn, event, condition, event_id, alert_id, now)
+        opened += 1
+    return opened
+
+
+def _open(conn: Connection, event: CameraEvent, condition: str, event_id: int,
+          alert_id: int, now: float) -> int:
+    new_id = int(conn.execute(insert(incidents).values(
+        license=event.license, serial=event.serial, name=event.name or event.serial,
+        tags=list(event.tags), condition=condition,
+        open_key=open_key(event.license, event.serial), state="open", opened_at=now,
+        last_event_at=now, updated_at=now, first_alert_id=alert_id,
+        last_camera_event_id=event_id, events=1, data=event.to_dict(), notified=False,
+    ).returning(incidents.c.id)).scalar_one())
+    note(conn, new_id, "opened", f"alert {alert_id}: {condition}", now)
+    return new_id
+
+
+def open_incident(conn: Connection, license: str, serial: str, *, lock: bool = False
+                  ) -> Any | None:
+    """The camera's open (or acknowledged) incident, if any."""
+    stmt = select(incidents).where(incidents.c.open_key == open_key(license, serial))
+    return conn.execute(stmt.with_for_update() if lock else stmt).first()
+
+
+def resolve(conn: Connection, license: str, serial: str, now: float, *, how: Resolution,
+            detail: str, normal_since: float | None = None) -> Any | None:
+    """End the camera's open incident (None if there is none).
+
+    With ``normal_since`` (when the camera was seen normal), only an incident
+    whose last event came before that: a normal log older than the newest problem
+    says nothing about it.
+    """
+    current = open_incident(conn, license, serial, lock=True)
+    if current is None or (normal_since is not None and normal_since <= current.last_event_at):
+        return None
+    _end(conn, current.id, how, detail, now)
+    return current
+
+
+def _end(conn: Connection, incident_id: int, how: Resolution, detail: str,
+         now: float) -> None:
+    conn.execute(update(incidents).where(incidents.c.id == incident_id).values(
+        state="resolved", open_key=None, resolved_at=now, resolution=how,
+        resolution_detail=detail, updated_at=now))
+    note(conn, incident_id, "superseded" if how == "superseded" else "resolved", detail, now)
+
+
+def acknowledge(conn: Connection, incident_id: int, *, by: str, comment: str,
+                now: float) -> Any:
+    """Acknowledge an open incident: no more reminders. Returns the incident row.
+
+    IncidentNotFound for an unknown id; Refused when it is resolved already.
+    Acknowledging twice keeps the first acknowledgement.
+    """
+    row = conn.execute(select(incidents).where(incidents.c.id == incident_id)
+                       .with_for_update()).first()
+    if row is None:
+        raise IncidentNotFound(f"no incident {incident_id}")
+    if row.state == "resolved":
+        raise Refused(f"incident {incident_id} is resolved already")
+    if row.state == "acknowledged":
+        return row
+    conn.execute(update(incidents).where(incidents.c.id == incident_id).values(
+        state="acknowledged", acked_at=now, acked_by=by, ack_comment=comment,
+        updated_at=now))
+    conn.execute(update(notification_log)
+                 .where(notification_log.c.license == row.license,
+                        notification_log.c.serial == row.serial)
+                 .values(remind_at=None))
+    note(conn, incident_id, "acknowledged",
+         f"by {by}" + (f": {comment}" if comment else ""), now)
+    return conn.execute(select(incidents).where(incidents.c.id == incident_id)).one()
+
+
+def told(conn: Connection, license: str, serial: str) -> list[Any]:
+    """The notification log rows of receivers told this camera is not normal."""
+    return list(conn.execute(
+        select(notification_log)
+        .where(notification_log.c.license == license, notification_log.c.serial == serial,
+               notification_log.c.state == "firing")
+        .order_by(notification_log.c.id)).all())
+
+
+def latest(conn: Connection, cameras: Iterable[CameraKey]) -> dict[CameraKey, Any]:
+    """Each camera's newest incident (open, acknowledged or just resolved)."""
+    wanted = sorted(set(cameras))
+    found: dict[CameraKey, Any] = {}
+    for start in range(0, len(wanted), _CHUNK):
+        chunk = wanted[start:start + _CHUNK]
+        serials = sorted({s for _, s in chunk})
+        rows = conn.execute(select(incidents).where(incidents.c.serial.in_(serials))
+                            .order_by(incidents.c.id)).all()
+        keep = set(chunk)
+        for r in rows:
+            if (r.license, r.serial) in keep:
+                found[(r.license, r.serial)] = r
+    return found
+
+
+def record_sent(conn: Connection, sent: Mapping[CameraKey, tuple[str, int, str]],
+                receiver: str, now: float) -> None:
+    """Timeline lines for cameras a flush sent: camera -> (kind, notification id, why)."""
+    if not sent:
+        return
+    rows = latest(conn, sent)
+    for camera, (kind, notification_id, why) in sent.items():
+        row = rows.get(camera)
+        if row is None:
+            continue
+        if kind != "resolved" and row.state == "resolved":
+            continue
+        if kind != "resolved":
+            conn.execute(update(incidents).where(incidents.c.id == row.id)
+                         .values(notified=True))
+        note(conn, row.id, kind, why, now, receiver=receiver, notification_id=notification_id)
+
+
+def facts_of(conn: Connection, cameras: Iterable[CameraKey], *, now: float,
+             stale_after: float | None) -> dict[CameraKey, IncidentFacts]:
+    """Each camera's newest incident with what the tracker read last.
+
+    ``stale_after``: seconds after which a license's last tracker round is too old to
+    speak for it (None: the tracker is off, so everything is stale).
+    """
+    wanted = sorted(set(cameras))
+    rows = latest(conn, wanted)
+    if not rows:
+        return {}
+    states = {(r.license, r.serial): r for r in conn.execute(
+        select(camera_state.c.license, camera_state.c.serial, camera_state.c.log_at,
+               camera_state.c.log_status, camera_state.c.log_data)
+        .where(camera_state.c.serial.in_(sorted({s for _, s in rows})))).all()}
+    checked = dict(conn.execute(
+        select(state_cursors.c.license, func.max(state_cursors.c.checked_at))
+        .where(state_cursors.c.license.in_(sorted({lic for lic, _ in rows})))
+        .group_by(state_cursors.c.license)).all())
+    found = {}
+    for key, r in rows.items():
+        st = states.get(key)
+        round_at = checked.get(key[0])
+        stale = stale_after is None or round_at is None or now - round_at > stale_after
+        data = (st.log_data or {}) if st is not None else {}
+        found[key] = IncidentFacts(
+            id=int(r.id), state=r.state, condition=r.condition, opened_at=r.opened_at,
+            acked_by=r.acked_by, checked_at=round_at if st is not None and st.log_at else None,
+            api_status=st.log_status if st is not None else None,
+            api_anomalies=dict(data.get("anomalies") or {}), stale=stale)
+    return found
+
+
+def by_id(incident_id: int) -> Select[Any]:
+    return select(incidents).where(incidents.c.id == incident_id)
