@@ -10,8 +10,8 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from router.pipeline.runtime import Runtime
 from router.model.cameras import CameraLog
+from router.pipeline.runtime import Runtime
 from router.store import tracked
 from router.store.schema import camera_events, decisions, deliveries
 from router.store.schema_groups import group_items

@@ -1,4 +1,5 @@
-"""The dashboard's first page: last day's alerts, cameras in trouble, queues, failing targets."""
+"""The dashboard's first page: last day's alerts, incidents, cameras in trouble, queues,
+failing targets."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from router.store import schema_groups
 from router.store.schema import alerts, deliveries
 from router.store.stats import inbox_backlog
 from router.store.views.alerts import ALERT_PARTS
+from router.store.views.incidents import incident_stats
 
 DAY = 86400.0
 
@@ -18,6 +20,8 @@ def overview(conn: Connection, now: float) -> dict[str, Any]:
     """The numbers on the dashboard's first page."""
     return {
         "alerts_24h": _alerts_24h(conn, now),
+        # open and acknowledged counts, mean time to resolve over 24 h and 7 days
+        "incidents": incident_stats(conn, now=now),
         "cameras_in_trouble": cameras_in_trouble(conn),
         "inbox": _inbox(conn, now),
         "failing_targets": failing_targets(conn, now),

@@ -48,6 +48,7 @@ from router.web.api import (  # noqa: E402, F401
     alerts,
     deliveries,
     explain,
+    incidents,
     openapi,
     rules,
     silences,

@@ -55,6 +55,7 @@ def _headers(resp: WerkzeugResponse) -> WerkzeugResponse:
 import router.web.dashboard.actions  # noqa: E402
 import router.web.dashboard.auth_views  # noqa: E402
 import router.web.dashboard.filters  # noqa: E402
+import router.web.dashboard.incidents_pages  # noqa: E402
 import router.web.dashboard.link_views  # noqa: E402
 import router.web.dashboard.pages  # noqa: E402
 import router.web.dashboard.rules_page  # noqa: E402, F401

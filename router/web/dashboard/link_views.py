@@ -1,18 +1,23 @@
-"""Signed action links from notifications: ``/a/open/<alert>`` and ``/a/silence``.
+"""Signed action links from notifications: ``/a/open/<alert>``, ``/a/silence`` and
+``/a/ack``.
 
-GET never changes anything: the silence link shows a confirmation page whose
-form (with the session's CSRF token) makes the change. See router.channels.links.
+GET never changes anything: the silence and acknowledge links show a confirmation
+page whose form (with the session's CSRF token) makes the change. See
+router.channels.links.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from flask import render_template, request, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from router.channels import links
-from router.errors import LinkError, Refused
+from router.errors import IncidentNotFound, LinkError, Refused
+from router.pipeline.acknowledge import acknowledge
+from router.store import incidents
 from router.web.dashboard import bp, operations
 from router.web.dashboard import session as login
 from router.web.dashboard.pages import render_alert
@@ -86,3 +91,70 @@ def silence_confirmed() -> str | tuple[str, int]:
     return render_template("message.html", title="Camera silenced",
                            message=f"Camera {serial} ({license_code}) is silenced until "
                                    f"{until} (silence {silence_id}).")
+
+
+def _ack_request() -> tuple[str, str]:
+    """license and serial of a verified acknowledge link; LinkError otherwise."""
+    values = request.values
+    license_code, serial = values.get("license", ""), values.get("serial", "")
+    _signer().verify(values.get("t", ""), links.ACK, [license_code, serial],
+                     login.rt().clock.now())
+    return license_code, serial
+
+
+def _open_incident(license_code: str, serial: str) -> Any | None:
+    with login.rt().db.read() as conn:
+        return incidents.open_incident(conn, license_code, serial)
+
+
+def _no_incident(license_code: str, serial: str) -> tuple[str, int]:
+    return render_template(
+        "message.html", title="No open incident",
+        message=f"Camera {serial} ({license_code}) has no open incident: it was resolved "
+                "already, or never opened. Nothing was changed."), 404
+
+
+@bp.get("/a/ack")
+def ack_link() -> str | tuple[str, int]:
+    try:
+        license_code, serial = _ack_request()
+    except LinkError as exc:
+        return _refuse(str(exc))
+    current = _open_incident(license_code, serial)
+    if current is None:
+        return _no_incident(license_code, serial)
+    return render_template("link_ack_confirm.html", incident=current, license=license_code,
+                           serial=serial, token=request.args.get("t", ""),
+                           now=login.rt().clock.now())
+
+
+@bp.post("/a/ack")
+def ack_confirmed() -> str | tuple[str, int]:
+    try:
+        license_code, serial = _ack_request()
+    except LinkError as exc:
+        return _refuse(str(exc))
+    current = _open_incident(license_code, serial)
+    if current is None:
+        return _no_incident(license_code, serial)
+    shown = request.form.get("incident", "")
+    if shown and shown != str(current.id):
+        # Another incident opened since the page was shown: confirm that one instead.
+        return render_template("link_ack_confirm.html", incident=current, license=license_code,
+                               serial=serial, token=request.form.get("t", ""),
+                               now=login.rt().clock.now(), changed=shown), 409
+    try:
+        done = acknowledge(login.rt(), int(current.id), by=request.form.get("name", ""),
+                           comment=request.form.get("comment", ""))
+    except IncidentNotFound:
+        return _no_incident(license_code, serial)
+    except Refused as exc:
+        return render_template("message.html", title="Not acknowledged",
+                               message=f"{exc}. Nothing was changed."), 409
+    if done.already:
+        return render_template("message.html", title="Already acknowledged",
+                               message=f"Incident {done.incident_id} of camera {serial} was "
+                                       f"already acknowledged by {done.by}.")
+    return render_template("message.html", title="Incident acknowledged",
+                           message=f"Incident {done.incident_id} of camera {serial} "
+                                   f"acknowledged by {done.by}.")
