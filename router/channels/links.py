@@ -29,7 +29,7 @@ from router.errors import LinkError
 from router.model import CameraEvent
 from router.settings import Settings
 
-OPEN, SILENCE, IMAGE, ACK = "open", "silence", "image", "ack"
+OPEN, SILENCE, IMAGE, ACK, CAMERAS = "open", "silence", "image", "ack", "cameras"
 SILENCE_DEFAULT = 24 * 3600
 _SEP = "\x1f"  # cannot appear in a URL parameter, so fields cannot be shifted
 
@@ -102,6 +102,16 @@ def ack_path(sign: Signer, license_code: str, serial: str, expires: float) -> st
     return "/a/ack?" + urlencode({"license": license_code, "serial": serial, "t": token})
 
 
+def cameras_subject(group_id: int, flush_no: int, kind: str) -> list[str]:
+    return [str(group_id), str(flush_no), kind]
+
+
+def cameras_path(sign: Signer, group_id: int, flush_no: int, kind: str, expires: float) -> str:
+    """The page of every camera one notification covers (a group flush and its kind)."""
+    token = sign.token(CAMERAS, cameras_subject(group_id, flush_no, kind), expires)
+    return f"/a/n/{group_id}/{flush_no}/{kind}?" + urlencode({"t": token})
+
+
 def action_links(settings: Settings, *, alert_id: int, license_code: str, serial: str,
                  now: float) -> dict[str, str]:
     """Absolute "open", "silence_24h" and "ack" URLs for a notification; {} without
@@ -126,3 +136,11 @@ class ActionLinks:
     def __call__(self, event: CameraEvent) -> dict[str, str]:
         return action_links(self._settings, alert_id=event.alert_id,
                             license_code=event.license, serial=event.serial, now=self._now)
+
+    def cameras(self, group_id: int, flush_no: int, kind: str) -> str | None:
+        """Absolute signed URL of a notification's camera list; None without a key."""
+        sign = signer(self._settings)
+        if sign is None or not self._settings.external_url:
+            return None
+        return (self._settings.external_url.rstrip("/")
+                + cameras_path(sign, group_id, flush_no, kind, self._now + self._settings.link_ttl))

@@ -64,8 +64,9 @@ class IncidentFacts:
     def for_template(self, now: float, zone: ZoneInfo) -> dict[str, Any]:
         since = datetime.fromtimestamp(self.opened_at, UTC).astimezone(zone)
         shown = ", ".join(f"{k} {v:.2f}" for k, v in sorted(self.api_anomalies.items()))
-        checked = (f"last checked {duration_text(now - self.checked_at)} ago"
-                   if self.checked_at is not None else "not checked with the API")
+        checked = ("not checked with the API" if self.checked_at is None
+                   else "last checked just now" if now - self.checked_at < 60
+                   else f"last checked {duration_text(now - self.checked_at)} ago")
         if self.stale and self.checked_at is not None:
             checked += " (stale)"
         return {

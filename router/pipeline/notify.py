@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -44,13 +44,16 @@ class MessageContext:
     actions: ActionLinkMaker | None = None
     timezones: Mapping[str, str | None] = field(default_factory=dict)  # route -> IANA zone
     lifecycle: Lifecycle = field(default_factory=Lifecycle)
+    # (group id, flush number, kind) -> signed URL of the page of all its cameras
+    cameras_page: Callable[[int, int, str], str | None] | None = None
 
     @classmethod
     def of(cls, settings: Settings, rules: Rules, now: float, *,
            incidents: Mapping[CameraKey, IncidentFacts] | None = None) -> MessageContext:
-        return cls(settings.external_url, now, ActionLinks(settings, now),
+        links = ActionLinks(settings, now)
+        return cls(settings.external_url, now, links,
                    {name: r.options.timezone for name, r in routes_by_name(rules).items()},
-                   Lifecycle(incidents or {}))
+                   Lifecycle(incidents or {}), links.cameras)
 
     def options(self, route: str) -> dict[str, Any]:
         return {"external_url": self.external_url, "now": self.now, "actions": self.actions,
@@ -79,10 +82,12 @@ def flush_notifications(rules: Rules, claim: GroupClaim, verdicts: Sequence[Verd
         if not chosen:
             continue
         reason = ", ".join(f"{r.text} {n}" for r, n in Counter(v.reason for v in chosen).items())
+        page = ctx.cameras_page(claim.id, claim.flushes + 1, kind) if ctx.cameras_page else None
+        kind_ctx = replace(ctx, lifecycle=replace(ctx.lifecycle, cameras_link=page))
         notes[kind] = build(receiver, claim.receiver, claim.route,
                             [v.item.event for v in chosen],
                             [v.item.camera_event_id for v in chosen], template=template,
-                            kind=kind, reason=reason, ctx=ctx,
+                            kind=kind, reason=reason, ctx=kind_ctx,
                             group_id=claim.id, flush_no=claim.flushes + 1,
                             alert_id=chosen[0].item.alert_id)
     return notes

@@ -22,7 +22,7 @@ def load(db: Database, claim: GroupClaim, *, now: float, inhibit_rules: Sequence
     # Inhibition needs every camera of the licenses involved, so only when it can apply.
     licenses = sorted({c[0] for c in cameras}) if inhibit_rules and items else None
     found = flushes.facts(db, receiver=claim.receiver, cameras=cameras, now=now,
-                          known_in=licenses)
+                          known_in=licenses, stale_after=stale_after)
     inhibition = (Inhibition(inhibit_rules, found.known, sites)
                   if found.known is not None else None)
     return items, FlushInput(now=now, route=claim.route, timing=claim.timing, log=found.log,

@@ -54,6 +54,7 @@ def _headers(resp: WerkzeugResponse) -> WerkzeugResponse:
 # The page modules register their routes on ``bp``.
 import router.web.dashboard.actions  # noqa: E402
 import router.web.dashboard.auth_views  # noqa: E402
+import router.web.dashboard.cameras_page  # noqa: E402
 import router.web.dashboard.filters  # noqa: E402
 import router.web.dashboard.incidents_pages  # noqa: E402
 import router.web.dashboard.link_views  # noqa: E402
