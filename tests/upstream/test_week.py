@@ -122,13 +122,15 @@ def test_a_scripted_week(make_runtime: Callable[..., Runtime], rules_path: Path)
             # Counting a problem and its resolved message as one, reminders included.
             per_incident = len(problems) / len(told)
             print(f"{receiver}: {len(told)} incidents told, {len(problems)} problem messages "
-                  f"(reminders included), {len(resolved)} resolved: {per_incident:.2f} per incident")
+                  f"(reminders included), {len(resolved)} resolved: "
+                  f"{per_incident:.2f} per incident")
             assert per_incident <= 1.1, (receiver, len(problems), len(told))
             back = Counter(s for m in resolved for s in serials_in({"m": m["message"]}))
             assert set(back) <= told
             assert len(resolved) <= len(problems)
         codes = Counter(c for s, c in site.codes() if s == "C007")
-        assert codes["suppressed_by_hold_down"] == 14 and codes["first_notification"] == 0  # x2 receivers
+        # seven nights, two receivers
+        assert codes["suppressed_by_hold_down"] == 14 and codes["first_notification"] == 0
         silenced = Counter(c for s, c in site.codes() if s in {"C010", "C011", "C012"})
         assert silenced["silenced"] == 6 and silenced["first_notification"] == 0
 
