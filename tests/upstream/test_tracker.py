@@ -6,7 +6,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from router.cli.main import main
 from router.pipeline.runtime import Runtime
+from router.store.schema_groups import camera_state
+from router.store.schema_upstream import state_cursors
+from router.upstream import build_upstream
+from tests.simulator.wiring import HTTP
 from tests.support.httpsink import HttpSink
 from tests.support.tracking import messages, serials_in, watched
 
@@ -75,3 +83,66 @@ routes:
     send_resolved: true
     {route}
 """
+
+
+def test_logs_across_page_boundaries_and_the_overlap_are_applied_once(
+        make_runtime: Callable[..., Runtime], rules_path: Path) -> None:
+    with HttpSink() as sink, watched(make_runtime, rules_path, _rules(sink)) as site:
+        site.tracker.upstream = build_upstream(site.runtime.settings, site.runtime.db,
+                                               site.clock, sleep=site.sleep, page_size=2)
+        site.alert("LIC-0", [{"serial": f"C{i:03d}", "status": "offline"} for i in range(5)])
+        site.advance(10)
+        for i in range(5):  # five normal logs: three pages of two
+            site.log("LIC-0", f"C{i:03d}", "normal")
+        site.advance(120)
+        assert len(site.incidents()) == 5
+        assert {i.resolution for i in site.incidents()} == {"tracker"}
+        before = site.tracker.upstream.background.page_size
+        assert before == 2
+        with site.runtime.db.read() as conn:
+            ids = dict(conn.execute(select(camera_state.c.serial, camera_state.c.log_id)).all())
+        site.advance(300)  # rounds re-read the overlap: nothing changes, nothing is resent
+        with site.runtime.db.read() as conn:
+            again = dict(conn.execute(select(camera_state.c.serial, camera_state.c.log_id)).all())
+        assert again == ids
+        resolved = [m for m in messages(sink) if "back to normal" in m["message"]]
+        assert sorted(s for m in resolved for s in serials_in(m)) == [f"C{i:03d}" for i in range(5)]
+
+
+def test_with_the_api_down_the_state_is_stale_and_nothing_is_resolved_on_a_guess(
+        make_runtime: Callable[..., Runtime], rules_path: Path) -> None:
+    route = "repeat_interval: 10m"
+    with HttpSink() as sink, watched(make_runtime, rules_path, _rules(sink, route=route)) as site:
+        site.alert("LIC-0", [{"serial": "C009", "status": "offline"}])
+        site.advance(60)
+        assert len(messages(sink)) == 1
+        HTTP.put(site.sim.url + "/_sim/faults", json={"error_rate": 1.0})
+        site.log("LIC-0", "C009", "normal")  # upstream knows; the router cannot read it
+        site.advance(15 * 60, step=60)
+        with site.runtime.db.read() as conn:
+            (cursor,) = conn.execute(select(state_cursors)).all()
+        assert cursor.error and "503" in cursor.error
+        (incident,) = site.incidents()
+        assert incident.state == "open"  # never resolved on a guess
+        reminder = messages(sink)[-1]["message"]
+        assert len(messages(sink)) == 2 and "(stale)" in reminder
+        HTTP.delete(site.sim.url + "/_sim/faults")
+        site.advance(3 * 60, step=30)
+        assert site.incidents()[0].resolution == "tracker"
+        assert "back to normal" in messages(sink)[-1]["message"]
+
+
+def test_check_warns_when_hold_for_cannot_see_a_recovery(tmp_path: Path) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("receivers:\n  hook: {urls: ['log://']}\nroutes:\n"
+                     "  - name: quick\n    receivers: [hook]\n    match: {status: offline}\n"
+                     "    hold_for: 5m\n"
+                     "  - name: patient\n    receivers: [hook]\n    hold_for: 20m\n")
+    result = CliRunner().invoke(main, ["check", str(rules)],
+                                env={"ROUTER_STATE_INTERVAL": "60"})
+    assert result.exit_code == 0, result.output
+    assert (f"{rules}:7:15: routes[0].hold_for: warning: hold_for 300s is shorter than "
+            "VisionAlert's 15-minute log cadence plus ROUTER_STATE_INTERVAL (960s)") in result.output
+    assert "patient" not in result.output and "routes[1]" not in result.output
+    off = CliRunner().invoke(main, ["check", str(rules)], env={"ROUTER_STATE_INTERVAL": "0"})
+    assert "ROUTER_STATE_INTERVAL is 0 (off)" in off.output
