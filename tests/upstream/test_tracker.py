@@ -141,8 +141,9 @@ def test_check_warns_when_hold_for_cannot_see_a_recovery(tmp_path: Path) -> None
     result = CliRunner().invoke(main, ["check", str(rules)],
                                 env={"ROUTER_STATE_INTERVAL": "60"})
     assert result.exit_code == 0, result.output
-    assert (f"{rules}:7:15: routes[0].hold_for: warning: hold_for 300s is shorter than "
-            "VisionAlert's 15-minute log cadence plus ROUTER_STATE_INTERVAL (960s)") in result.output
+    expected = (f"{rules}:7:15: routes[0].hold_for: warning: hold_for 300s is shorter than "
+                "VisionAlert's 15-minute log cadence plus ROUTER_STATE_INTERVAL (960s)")
+    assert expected in result.output
     assert "patient" not in result.output and "routes[1]" not in result.output
     off = CliRunner().invoke(main, ["check", str(rules)], env={"ROUTER_STATE_INTERVAL": "0"})
     assert "ROUTER_STATE_INTERVAL is 0 (off)" in off.output
