@@ -159,3 +159,31 @@ def _camera_pages(site: Watched, url: str | None) -> set[str]:
         more = re.search(r'<a rel="next" href="([^"]+)"', html)
         url = more.group(1).replace("&amp;", "&") if more else None
     return found
+
+
+def test_send_acknowledged_tells_every_receiver_who_took_it(
+        make_runtime: Callable[..., Runtime], rules_path: Path) -> None:
+    route = """\
+        group_by: [camera]
+        group_wait: 0s
+        send_acknowledged: true"""
+    with HttpSink() as sink, watched(
+            make_runtime, rules_path, hook_rules(sink, names=("noc", "site"), route=route),
+            **LINKS) as site:
+        site.alert("LIC-0", [{"serial": "C004", "status": "offline"}])
+        site.advance(30)
+        assert len(messages(sink)) == 2
+        (incident,) = site.incidents()
+        answer = site.client.post(f"/api/v1/incidents/{incident.id}/ack", headers=ADMIN,
+                                  json={"by": "Dana", "comment": "on my way"})
+        assert answer.status_code == 200 and answer.get_json()["told"] == 2
+        site.advance(30)
+        for receiver in ("noc", "site"):
+            last = messages(sink, f"/{receiver}")[-1]
+            assert last["title"].startswith("Acknowledged: [LIC-0] Camera 004")
+            assert "acknowledged by Dana: on my way" in last["message"]
+        again = site.client.post(f"/api/v1/incidents/{incident.id}/ack", headers=ADMIN,
+                                 json={"by": "Eve"})
+        assert again.get_json()["told"] == 0 and again.get_json()["acked_by"] == "Dana"
+        site.advance(60)
+        assert len(messages(sink)) == 4  # told once
