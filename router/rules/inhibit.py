@@ -33,6 +33,7 @@ class InhibitRule:
     target: tuple[Matcher, ...]
     equal: tuple[str, ...] = ()
     min_fraction: float | None = None
+    below_fraction: float | None = None
     routes: frozenset[str] | None = None
 
     def applies_to(self, route: str) -> bool:
@@ -83,6 +84,7 @@ def compile_inhibit_rules(specs: Sequence[InhibitRuleSpec]) -> tuple[InhibitRule
             target=compile_match(spec.target),
             equal=tuple(spec.equal),
             min_fraction=spec.min_fraction,
+            below_fraction=spec.below_fraction,
             routes=frozenset(spec.routes) if spec.routes is not None else None,
         )
         for i, spec in enumerate(specs)

@@ -240,7 +240,17 @@ class InhibitRuleSpec(StrictModel):
     target: MatchSpec
     equal: tuple[GroupField, ...] = ()
     min_fraction: Annotated[float, Field(gt=0, le=1)] | None = None
+    # The other way round: mute while the share of sources is below this (the NOC
+    # hears of a site only once the outage is site-wide).
+    below_fraction: Annotated[float, Field(gt=0, le=1)] | None = None
     routes: tuple[Name, ...] | None = None
+
+    @model_validator(mode="after")
+    def _one_fraction(self) -> InhibitRuleSpec:
+        if self.min_fraction is not None and self.below_fraction is not None:
+            raise PydanticCustomError(
+                "two_fractions", "give either 'min_fraction' or 'below_fraction', not both")
+        return self
 
 
 class RulesSpec(StrictModel):

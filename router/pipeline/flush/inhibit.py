@@ -41,7 +41,7 @@ class Inhibition:
         sources: dict[tuple[str, ...], set[tuple[str, str]]] = defaultdict(set)
         known: dict[tuple[str, ...], int] = defaultdict(int)
         for camera in cameras:
-            if rule.min_fraction is not None:
+            if rule.min_fraction is not None or rule.below_fraction is not None:
                 probe = _probe(camera)
                 known[self._key(rule, probe)] += 1
             for event in camera.active:
@@ -60,6 +60,11 @@ class Inhibition:
             if rule.min_fraction is not None:
                 cameras = {serial for serial, _ in found}
                 if cameras and len(cameras) >= rule.min_fraction * index.known.get(key, 0):
+                    return rule
+            elif rule.below_fraction is not None:
+                # The event's own camera is a source too: it is in the condition.
+                cameras = {serial for serial, _ in found} | {event.serial}
+                if len(cameras) < rule.below_fraction * index.known.get(key, 0):
                     return rule
             elif found - {(event.serial, event.status.value)}:
                 # An event never mutes itself (Alertmanager's rule too).

@@ -155,3 +155,54 @@ def test_bad_inhibit_rule_is_reported_with_its_line(tmp_path: Path) -> None:
     with pytest.raises(RulesError) as caught:
         load_rules(path)
     assert any(p.line == 8 and "licence" in p.message for p in caught.value.problems)
+
+
+def test_the_noc_hears_only_site_wide_outages_and_the_site_its_cameras(
+        make_runtime: Callable[..., Runtime], rules_path: Path) -> None:
+    with HttpSink() as noc, HttpSink() as oncall:
+        site = Site(make_runtime, rules_path, f"""\
+            receivers:
+              noc: {{urls: ["json://127.0.0.1:{noc.port}/noc"]}}
+              oncall: {{urls: ["json://127.0.0.1:{oncall.port}/oncall"]}}
+            routes:
+              - name: noc-sites
+                match: {{status: offline}}
+                receivers: [noc]
+                group_by: [license, site]
+                group_wait: 10s
+                continue: true
+              - name: site-oncall
+                receivers: [oncall]
+                group_by: [camera]
+                group_wait: 10s
+            inhibit_rules:
+              - name: not-site-wide
+                source: {{status: offline}}
+                target: {{status: offline}}
+                equal: [license, site]
+                below_fraction: 0.5
+                routes: [noc-sites]
+              - name: site-wide
+                source: {{status: offline}}
+                target: {{status: offline}}
+                equal: [license, site]
+                min_fraction: 0.5
+                routes: [site-oncall]
+            """)
+        b = ["site-b"]
+        site.post(*(camera(f"S{i}", anomaly="Normal") for i in range(1, 5)),
+                  *(camera(f"S{i}", anomaly="Normal", tags=b) for i in range(5, 9)))
+        site.run()
+        site.post(camera("S1"))  # one camera of four at site A: its on-call only
+        site.run()
+        site.advance(10)
+        assert noc.requests == [] and _sent(oncall) == [{"S1"}]
+        site.post(camera("S5", tags=b))  # site B goes down, camera after camera
+        site.run()
+        site.advance(3)
+        site.post(camera("S6", tags=b), camera("S7", tags=b))
+        site.run()
+        site.advance(10)  # the group's wait collected the outage: 3 of 4, site-wide
+        assert _sent(noc) == [{"S5", "S6", "S7"}]
+        assert _sent(oncall) == [{"S1"}]  # site B's on-call is not flooded
+        assert ("S1", "inhibited") in site.codes("noc")
