@@ -42,6 +42,10 @@ def test_a_power_cut_of_300_cameras_in_3_webhooks(make_runtime: Callable[..., Ru
             problems = messages(sink, f"/{receiver}")
             assert 1 <= len(problems) <= 2
             assert _reachable(site, problems) == {f"C{i:03d}" for i in range(300)}
+        link = re.search(r"https://router\.example\.com(/a/n/[^)>\s]+)", problems[0]["message"])
+        assert link is not None
+        other = link.group(1).replace("/firing?", "/resolved?")  # the token is for firing
+        assert site.client.get(other).status_code == 403
 
         for i in range(300):
             site.log("LIC-0", f"C{i:03d}", "normal")

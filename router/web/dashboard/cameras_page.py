@@ -10,7 +10,7 @@ from router.errors import LinkError
 from router.store.views.notification_cameras import notification_cameras
 from router.web.dashboard import bp
 from router.web.dashboard import session as login
-from router.web.dashboard.link_views import _refuse, _signer
+from router.web.dashboard.link_views import refuse, link_signer
 
 KINDS = ("firing", "resolved")
 
@@ -21,10 +21,10 @@ def notification_cameras_page(group_id: int, flush_no: int, kind: str
     token = request.args.get("t", "")
     rt = login.rt()
     try:
-        _signer().verify(token, links.CAMERAS, links.cameras_subject(group_id, flush_no, kind),
+        link_signer().verify(token, links.CAMERAS, links.cameras_subject(group_id, flush_no, kind),
                          rt.clock.now())
     except LinkError as exc:
-        return _refuse(str(exc))
+        return refuse(str(exc))
     page_arg = request.args.get("page", "1")
     page = int(page_arg) if page_arg.isdigit() and 0 < int(page_arg) < 10**6 else 1
     with rt.db.read() as conn:

@@ -25,11 +25,11 @@ from router.web.dashboard.pages import render_alert
 MAX_SILENCE = 30 * 86400
 
 
-def _refuse(message: str) -> tuple[str, int]:
+def refuse(message: str) -> tuple[str, int]:
     return render_template("link_error.html", message=message), 403
 
 
-def _signer() -> links.Signer:
+def link_signer() -> links.Signer:
     sign = links.signer(login.rt().settings)
     if sign is None:
         raise LinkError("Action links are disabled: the router has no link key "
@@ -40,10 +40,10 @@ def _signer() -> links.Signer:
 @bp.get("/a/open/<int:alert_id>")
 def open_link(alert_id: int) -> str | tuple[str, int] | WerkzeugResponse:
     try:
-        sign = _signer()
+        sign = link_signer()
         sign.verify(request.args.get("t", ""), links.OPEN, [str(alert_id)], login.rt().clock.now())
     except LinkError as exc:
-        return _refuse(str(exc))
+        return refuse(str(exc))
     if login.logged_in():
         return login.redirect_to(url_for("dashboard.alert", alert_id=alert_id))
     return render_alert(alert_id, image_token=sign)
@@ -54,7 +54,7 @@ def _silence_request() -> tuple[str, str, int]:
     values = request.values
     license_code, serial, seconds = (values.get("license", ""), values.get("serial", ""),
                                      values.get("for", ""))
-    _signer().verify(values.get("t", ""), links.SILENCE,
+    link_signer().verify(values.get("t", ""), links.SILENCE,
                      [license_code, serial, seconds],
                      login.rt().clock.now())
     if not seconds.isdigit() or not 0 < int(seconds) <= MAX_SILENCE:
@@ -67,7 +67,7 @@ def silence_link() -> str | tuple[str, int]:
     try:
         license_code, serial, seconds = _silence_request()
     except LinkError as exc:
-        return _refuse(str(exc))
+        return refuse(str(exc))
     return render_template("link_confirm.html", license=license_code, serial=serial,
                            seconds=seconds, token=request.args.get("t", ""),
                            until=login.rt().clock.now() + seconds)
@@ -84,7 +84,7 @@ def silence_confirmed() -> str | tuple[str, int]:
             ends_at=now + seconds, author="action link", comment="silenced from a notification",
             now=now)
     except LinkError as exc:
-        return _refuse(str(exc))
+        return refuse(str(exc))
     except Refused as exc:
         return render_template("message.html", title="Not silenced", message=str(exc)), 400
     until = datetime.fromtimestamp(now + seconds, UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -97,7 +97,7 @@ def _ack_request() -> tuple[str, str]:
     """license and serial of a verified acknowledge link; LinkError otherwise."""
     values = request.values
     license_code, serial = values.get("license", ""), values.get("serial", "")
-    _signer().verify(values.get("t", ""), links.ACK, [license_code, serial],
+    link_signer().verify(values.get("t", ""), links.ACK, [license_code, serial],
                      login.rt().clock.now())
     return license_code, serial
 
@@ -119,7 +119,7 @@ def ack_link() -> str | tuple[str, int]:
     try:
         license_code, serial = _ack_request()
     except LinkError as exc:
-        return _refuse(str(exc))
+        return refuse(str(exc))
     current = _open_incident(license_code, serial)
     if current is None:
         return _no_incident(license_code, serial)
@@ -133,7 +133,7 @@ def ack_confirmed() -> str | tuple[str, int]:
     try:
         license_code, serial = _ack_request()
     except LinkError as exc:
-        return _refuse(str(exc))
+        return refuse(str(exc))
     current = _open_incident(license_code, serial)
     if current is None:
         return _no_incident(license_code, serial)
