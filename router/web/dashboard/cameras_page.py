@@ -10,7 +10,7 @@ from router.errors import LinkError
 from router.store.views.notification_cameras import notification_cameras
 from router.web.dashboard import bp
 from router.web.dashboard import session as login
-from router.web.dashboard.link_views import refuse, link_signer
+from router.web.dashboard.link_views import link_signer, refuse
 
 KINDS = ("firing", "resolved")
 
