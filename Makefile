@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 .PHONY: run test lint bench demo clean
 
 # Benchmarks print figures and ratios against a baseline measured in the same run.
-BENCHES ?= ingest routing render enrich storm backends
+BENCHES ?= ingest routing render enrich storm backends state
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

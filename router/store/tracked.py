@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, bindparam, select, tuple_, update
 
 from router.clock import iso
 from router.model import Status
@@ -25,6 +25,8 @@ from router.store.dialect import upsert
 from router.store.resolve import resolve as queue_resolved
 from router.store.schema_groups import camera_state as camera_state_table
 from router.store.schema_upstream import state_cursors
+
+_CHUNK = 400
 
 
 @dataclass
@@ -50,10 +52,22 @@ def record_round(db: Database, *, account: str, license_id: int, license: str,
     by_camera: dict[CameraKey, list[CameraLog]] = {}
     for log in logs:
         by_camera.setdefault((log.license, log.serial), []).append(log)
+    keys = sorted(by_camera)
     with db.write() as conn:
-        for key in sorted(by_camera):
-            _apply(conn, db.dialect, key, sorted(by_camera[key], key=lambda g: g.order), now,
-                   result)
+        rows = _locked_rows(conn, db.dialect, keys)
+        changes = []
+        for key in keys:
+            change = _fold(rows[key], sorted(by_camera[key], key=lambda g: g.order), result)
+            if change is not None:
+                changes.append(change)
+        if changes:
+            conn.execute(update(camera_state_table).where(
+                camera_state_table.c.license == bindparam("b_license"),
+                camera_state_table.c.serial == bindparam("b_serial")), changes)
+        for change in changes:  # few: only cameras whose newest log is normal
+            if change["log_status"] == Status.NORMAL.value:
+                key = (change["b_license"], change["b_serial"])
+                _recovered(conn, db.dialect, key, by_camera[key], rows[key], now, result)
         result.cameras = len(by_camera)
         _set_cursor(conn, db.dialect, account, license_id, license, newest, now, error=None)
     return result
@@ -65,37 +79,48 @@ def record_failure(db: Database, *, account: str, license_id: int, license: str,
         _set_cursor(conn, db.dialect, account, license_id, license, None, now, error=error)
 
 
-def _apply(conn: Connection, dialect: str, key: CameraKey, logs: list[CameraLog], now: float,
-           result: RoundResult) -> None:
-    conn.execute(upsert(dialect, camera_state_table).values(
-        license=key[0], serial=key[1], status=Status.NORMAL.value, active={}, tags=[],
-        updated_at=0.0).on_conflict_do_nothing(index_elements=["license", "serial"]))
-    row = conn.execute(select(camera_state_table).where(
-        camera_state_table.c.license == key[0], camera_state_table.c.serial == key[1])
-        .with_for_update()).one()
+def _locked_rows(conn: Connection, dialect: str, keys: Sequence[CameraKey]
+                 ) -> dict[CameraKey, Any]:
+    """The cameras' state rows, created when new, locked for this transaction."""
+    if keys:
+        conn.execute(upsert(dialect, camera_state_table).on_conflict_do_nothing(
+            index_elements=["license", "serial"]),
+            [{"license": lic, "serial": serial, "status": Status.NORMAL.value, "active": {},
+              "tags": [], "updated_at": 0.0} for lic, serial in keys])
+    found: dict[CameraKey, Any] = {}
+    for start in range(0, len(keys), _CHUNK):
+        stmt = (select(camera_state_table)
+                .where(tuple_(camera_state_table.c.license, camera_state_table.c.serial)
+                       .in_(keys[start:start + _CHUNK]))
+                .order_by(camera_state_table.c.license, camera_state_table.c.serial)
+                .with_for_update())
+        for r in conn.execute(stmt).all():
+            found[(r.license, r.serial)] = r
+    return found
+
+
+def _fold(row: Any, logs: list[CameraLog], result: RoundResult) -> dict[str, Any] | None:
+    """The camera's new log fields from the logs newer than the one recorded (None: none)."""
     seen = (row.log_at, row.log_id) if row.log_at is not None else None
     fresh = [g for g in logs if seen is None or g.order > seen]
     if not fresh:
-        return
+        return None
     result.applied += len(fresh)
     status, since = row.log_status, row.status_since
     for g in fresh:
         if g.status != status:
             status, since = g.status, g.created
     newest = fresh[-1]
-    conn.execute(update(camera_state_table).where(
-        camera_state_table.c.license == key[0], camera_state_table.c.serial == key[1])
-        .values(log_id=newest.id, log_at=newest.created, log_status=newest.status,
-                status_since=since, log_data={"anomalies": newest.anomalies,
-                                              "snapshot": newest.snapshot,
-                                              "name": newest.name}))
-    if newest.status == Status.NORMAL.value:
-        _recovered(conn, dialect, key, newest, row, now, result)
+    return {"b_license": row.license, "b_serial": row.serial, "log_id": newest.id,
+            "log_at": newest.created, "log_status": newest.status, "status_since": since,
+            "log_data": {"anomalies": newest.anomalies, "snapshot": newest.snapshot,
+                         "name": newest.name}}
 
 
-def _recovered(conn: Connection, dialect: str, key: CameraKey, log: CameraLog, state: Any,
-               now: float, result: RoundResult) -> None:
+def _recovered(conn: Connection, dialect: str, key: CameraKey, logs: list[CameraLog],
+               state: Any, now: float, result: RoundResult) -> None:
     """A normal log newer than the camera's last problem ends that problem."""
+    log = max(logs, key=lambda g: g.order)
     if state.status != Status.NORMAL.value and log.created <= state.updated_at:
         return  # the newest event we routed came after this log
     detail = f"normal log {log.id} at {iso(log.created)}"

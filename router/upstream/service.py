@@ -62,13 +62,15 @@ class Upstream:
         self.cache.store_licenses(licenses, now)
         return next((lic.id for lic in licenses if lic.code == code), None)
 
-    def licenses(self, max_age: float = LICENSE_TTL) -> dict[str, int]:
-        """Every license the token sees (code -> id), re-listed when older than max_age."""
+    def licenses(self, max_age: float = LICENSE_TTL, *, background: bool = False
+                 ) -> dict[str, int]:
+        """Every license the token sees (code -> id), re-listed when older than max_age;
+        ``background``: through the state tracker's share of the budget."""
         now = self.clock.now()
         known, fetched = self.cache.all_licenses()
         if fetched is not None and now - fetched < max_age:
             return known
-        licenses = self.client.licenses()
+        licenses = (self.background if background else self.client).licenses()
         self.cache.store_licenses(licenses, now)
         return {lic.code: lic.id for lic in licenses}
 

@@ -13,8 +13,9 @@ are dropped, resolved messages are queued.
 Budget: the tracker's requests go through the shared limiter and breaker, but
 through ``BackgroundLimiter``: at most ``ROUTER_STATE_BUDGET`` (default half) of
 ``ROUTER_VISIONALERT_RPS``, and only a slot no enrichment request is waiting for.
-A license of 5,000 cameras logging every 15 minutes costs ~3 pages of 200 per
-60 s round (5.6 logs/s plus the overlap): 0.05 requests per second.
+A license of 5,000 cameras logging every 15 minutes writes 5.6 logs/s; a 60 s round
+reads the interval, its own duration and the overlap: 4-8 pages of 200, about 8% of
+a 1 rps budget (``tests/bench/state.py``).
 
 When the tracker is off or a round fails, nothing else changes: messages say
 the state is stale, and nothing is resolved on a guess.
@@ -73,8 +74,10 @@ class Tracker:
     def run(self, stop: threading.Event) -> None:
         log.info("state tracker started", extra={"interval": self.interval})
         while not stop.is_set():
+            started = self.rt.clock.now()
             self.step()
-            stop.wait(self.interval)
+            # Rounds start every interval (a slow round is followed at once, not later).
+            stop.wait(max(1.0, self.interval - (self.rt.clock.now() - started)))
         leases.release(self.rt.db, LEASE, owner=self.owner)
 
     def holds_lease(self) -> bool:
@@ -87,7 +90,7 @@ class Tracker:
         if not self.holds_lease():
             return 0
         try:
-            licenses = self.upstream.licenses()
+            licenses = self.upstream.licenses(background=True)
         except UpstreamError as exc:
             log.warning("state tracker cannot list licenses; next round retries",
                         extra={"error": str(exc)})
