@@ -53,10 +53,34 @@ class CrossChecker:
             for name, receiver in receivers.items():
                 if isinstance(receiver, dict):
                     self._template_ref(receiver.get("template"), ("receivers", name, "template"))
+                    self._fallbacks(name, receiver.get("fallback"))
         defaults = self.tree.get("defaults")
         if isinstance(defaults, dict):
             self._template_ref(defaults.get("template"), ("defaults", "template"))
         self._routes(self.tree.get("routes"), (), inherited=False)
+        self._inhibit_routes(self.tree.get("inhibit_rules"))
+
+    def _fallbacks(self, receiver: str, value: Any) -> None:
+        if not isinstance(value, list):
+            return
+        for j, name in enumerate(value):
+            at: Loc = ("receivers", receiver, "fallback", j)
+            if name == receiver:
+                self.add(self.where(at), at, f"receiver {self.shown(at, name)} cannot be "
+                                             "its own fallback")
+            else:
+                self._ref("receiver", self.receivers, name, at)
+
+    def _inhibit_routes(self, rules: Any) -> None:
+        """Route names an inhibit rule is limited to must exist (a typo would never mute)."""
+        if not isinstance(rules, list):
+            return
+        routes = sorted(self.first_use)
+        for i, rule in enumerate(rules):
+            names = rule.get("routes") if isinstance(rule, dict) else None
+            if isinstance(names, list):
+                for j, name in enumerate(names):
+                    self._ref("route", routes, name, ("inhibit_rules", i, "routes", j))
 
     def _ref(self, kind: str, defined: list[str] | None, name: Any, loc: Loc) -> None:
         if defined is None or not isinstance(name, str) or name in defined:

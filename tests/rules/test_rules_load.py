@@ -378,3 +378,24 @@ def test_file_that_is_not_utf8(tmp_path: Path) -> None:
     path = tmp_path / "rules.yaml"
     path.write_bytes(b"receivers:\n  noc: {urls: ['log://\xff']}\n")
     assert problems(path) == [(2, 1, "not UTF-8 text")]
+
+
+def test_fallback_and_inhibit_route_names_must_exist(tmp_path: Path) -> None:
+    path = write(tmp_path, """\
+        receivers:
+          noc: {urls: ["log://"], fallback: [nco, noc]}
+        routes:
+          - name: offline
+            receivers: [noc]
+        inhibit_rules:
+          - source: {status: offline}
+            target: {status: offline}
+            routes: [ofline]
+        """)
+    assert problems(path) == [
+        (2, 38, "receivers.noc.fallback[0]: undefined receiver 'nco' "
+                "(did you mean 'noc'? defined: noc)"),
+        (2, 43, "receivers.noc.fallback[1]: receiver 'noc' cannot be its own fallback"),
+        (9, 14, "inhibit_rules[0].routes[0]: undefined route 'ofline' "
+                "(did you mean 'offline'? defined: offline)"),
+    ]
