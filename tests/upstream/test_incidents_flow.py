@@ -83,6 +83,8 @@ def test_reminders_until_acknowledged_and_the_resolution_still_announced(
         assert "since" in reminder and "3 h" in reminder and "last checked" in reminder
         assert "stale" not in reminder
         assert re.search(r"Blur 0\.9\d", reminder)
+        assert sent[-1]["title"] == "Still open: [LIC-0] Camera 005: Blur"
+        assert sent[0]["title"] == "[LIC-0] Camera 005: Blur"
 
         _acknowledge(site, how, sent[-1]["message"], by="Dana")
         site.advance(3 * 3600, step=300)
