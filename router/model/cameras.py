@@ -27,6 +27,7 @@ class CameraLog:
     anomalies: dict[str, float]
     snapshot: str | None = None
     name: str = ""
+    tags: tuple[str, ...] = ()  # from the cached camera directory (logs carry none)
 
     @property
     def order(self) -> tuple[float, int]:

@@ -54,7 +54,8 @@ def record_round(db: Database, *, account: str, license_id: int, license: str,
         by_camera.setdefault((log.license, log.serial), []).append(log)
     keys = sorted(by_camera)
     with db.write() as conn:
-        rows = _locked_rows(conn, db.dialect, keys)
+        tags = {k: by_camera[k][-1].tags for k in keys}
+        rows = _locked_rows(conn, db.dialect, keys, tags)
         changes = []
         for key in keys:
             change = _fold(rows[key], sorted(by_camera[key], key=lambda g: g.order), result)
@@ -79,14 +80,16 @@ def record_failure(db: Database, *, account: str, license_id: int, license: str,
         _set_cursor(conn, db.dialect, account, license_id, license, None, now, error=error)
 
 
-def _locked_rows(conn: Connection, dialect: str, keys: Sequence[CameraKey]
-                 ) -> dict[CameraKey, Any]:
-    """The cameras' state rows, created when new, locked for this transaction."""
+def _locked_rows(conn: Connection, dialect: str, keys: Sequence[CameraKey],
+                 tags: dict[CameraKey, tuple[str, ...]]) -> dict[CameraKey, Any]:
+    """The cameras' state rows, created when new (with the directory's tags, so a camera
+    known only from its logs counts in its site), locked for this transaction."""
     if keys:
         conn.execute(upsert(dialect, camera_state_table).on_conflict_do_nothing(
             index_elements=["license", "serial"]),
             [{"license": lic, "serial": serial, "status": Status.NORMAL.value, "active": {},
-              "tags": [], "updated_at": 0.0} for lic, serial in keys])
+              "tags": list(tags.get((lic, serial), ())), "updated_at": 0.0}
+             for lic, serial in keys])
     found: dict[CameraKey, Any] = {}
     for start in range(0, len(keys), _CHUNK):
         stmt = (select(camera_state_table)

@@ -117,9 +117,13 @@ class Tracker:
             metrics.tracker_round("error")
             return 0
         newest = max(logs, key=lambda g: (g.created_ts, g.id)).created if logs else cursor
+        # Tags from the cached directory only: no request of its own.
+        tags = {s: tuple(f.tags) for s, f in self.upstream.cache.cameras(
+            license_id, {g.camera_serial for g in logs}).items()}
         result = tracked.record_round(
             db, account=self.account, license_id=license_id, license=code,
-            logs=[_camera_log(code, g) for g in logs], newest=newest, now=self.rt.clock.now())
+            logs=[_camera_log(code, g, tags.get(g.camera_serial, ())) for g in logs],
+            newest=newest, now=self.rt.clock.now())
         metrics.tracker_round("ok")
         metrics.incidents_resolved("tracker", len(result.resolved), result.resolved_after)
         if result.resolved or result.applied:
@@ -137,10 +141,10 @@ class Tracker:
         return found
 
 
-def _camera_log(code: str, g: Log) -> CameraLog:
+def _camera_log(code: str, g: Log, tags: tuple[str, ...]) -> CameraLog:
     return CameraLog(license=code, serial=g.camera_serial, id=g.id, created=g.created_ts,
                      status=g.status, anomalies=dict(g.anomalies), snapshot=g.snapshot,
-                     name=g.camera_name)
+                     name=g.camera_name, tags=tags)
 
 
 def start_tracker(runtime: Parts, stop: threading.Event) -> threading.Thread | None:

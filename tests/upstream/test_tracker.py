@@ -94,7 +94,12 @@ def test_logs_across_page_boundaries_and_the_overlap_are_applied_once(
         site.advance(10)
         for i in range(5):  # five normal logs: three pages of two
             site.log("LIC-0", f"C{i:03d}", "normal")
+        site.log("LIC-0", "C010", "normal")  # a camera no webhook ever named
         site.advance(120)
+        with site.runtime.db.read() as conn:
+            tags = conn.execute(select(camera_state.c.tags)
+                                .where(camera_state.c.serial == "C010")).scalar_one()
+        assert tags == ["site-0"]  # from the cached directory: it counts in its site
         assert len(site.incidents()) == 5
         assert {i.resolution for i in site.incidents()} == {"tracker"}
         before = site.tracker.upstream.background.page_size
