@@ -2,7 +2,7 @@
 
 VisionAlert never posts "back to normal" and never repeats a problem by itself;
 only its API knows. Every ``ROUTER_STATE_INTERVAL`` seconds the replica holding
-the ``tracker`` lease reads each license's logs since its cursor
+the ``tracker`` lease (renewed at every page) reads each license's logs since its cursor
 (``GET {license}/logs/?start=...``, newest first, following ``next``), starting
 ``OVERLAP`` seconds before the newest log read last so a log published late or
 split over a page boundary is not missed, and records the newest log of every
@@ -30,6 +30,7 @@ import threading
 from typing import Protocol
 
 from router.clock import Clock, iso
+from router.errors import LeaseLost
 from router.model.cameras import CameraLog
 from router.obs import metrics
 from router.settings import Settings
@@ -42,6 +43,7 @@ from router.upstream.service import Upstream
 log = logging.getLogger(__name__)
 
 LEASE = "tracker"
+LEASE_FLOOR = 10.0
 # Logs may be published a little out of order: every round re-reads this much.
 OVERLAP = 60.0
 # VisionAlert logs a camera at most every 15 minutes: the first round reads one cadence.
@@ -81,7 +83,9 @@ class Tracker:
         leases.release(self.rt.db, LEASE, owner=self.owner)
 
     def holds_lease(self) -> bool:
-        ttl = max(3 * self.interval, 30.0)
+        """Take or renew the lease. It is renewed at every page read, so a long first
+        round keeps it, and a dead holder is replaced after ``LEASE_FLOOR`` seconds."""
+        ttl = max(3 * self.interval, LEASE_FLOOR)
         return leases.acquire(self.rt.db, LEASE, owner=self.owner, now=self.rt.clock.now(),
                               ttl=ttl)
 
@@ -97,10 +101,11 @@ class Tracker:
             metrics.tracker_round("error")
             return 0
         resolved = 0
-        for code, license_id in sorted(licenses.items()):
-            if not self.holds_lease():  # renewed per license: a long round keeps it
-                return resolved
-            resolved += self._round(code, license_id)
+        try:
+            for code, license_id in sorted(licenses.items()):
+                resolved += self._round(code, license_id)
+        except LeaseLost:
+            log.warning("state tracker lease lost mid-round; the new holder reads on")
         return resolved
 
     def _round(self, code: str, license_id: int) -> int:
@@ -138,6 +143,8 @@ class Tracker:
         for page in self.upstream.background.logs(license_id, start=iso(since)):
             metrics.tracker_request()
             found += page
+            if not self.holds_lease():
+                raise LeaseLost("the tracker lease was taken over during a round")
         return found
 
 

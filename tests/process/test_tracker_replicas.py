@@ -4,7 +4,7 @@
 exactly one tracker holds the ``tracker`` lease and reads the license logs; a
 resolution, a reminder and an acknowledgement each reach the sink exactly once;
 after the lease holder is killed with SIGKILL the other process takes the lease
-over once it expires (TTL max(3 x 1 s, 30 s) = 30 s) and resolves a camera whose
+over once it expires (TTL max(3 x 1 s, 10 s) = 10 s) and resolves a camera whose
 normal log was added after the kill.
 """
 
@@ -45,7 +45,7 @@ from tests.support.process import RouterProcess
 pytestmark = pytest.mark.slow
 
 REPEAT = 4.0  # seconds between reminders
-TTL = 30.0  # the tracker lease: max(3 * ROUTER_STATE_INTERVAL, 30 s)
+TTL = 10.0  # the tracker lease: max(3 * ROUTER_STATE_INTERVAL, 10 s)
 LATE = "C1"  # Loading Dock: its normal log comes after the kill
 
 
