@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Select, func, insert, select, update
+from sqlalchemy import Connection, Select, bindparam, func, insert, select, update
 
 from router.errors import IncidentNotFound, Refused
 from router.model import CameraEvent, Status
@@ -36,38 +36,58 @@ def observe(conn: Connection, routed: Sequence[tuple[CameraEvent, int]], *, aler
 
     The same condition joins the open incident (latest data, no timeline line per
     re-post); another condition ends it as superseded and opens a new one. Returns
-    how many incidents were opened.
+    how many incidents were opened. A few statements per alert, whatever its size.
     """
-    opened = 0
-    for event, event_id in routed:
-        if event.status is Status.NORMAL:
-            continue
-        key = (event.license, event.serial)
+    latest_of = {(e.license, e.serial): (e, i) for e, i in routed if e.status is not Status.NORMAL}
+    if not latest_of:
+        return 0
+    current = _open_rows(conn, sorted(latest_of))
+    joins, opens = [], []
+    for key, (event, event_id) in latest_of.items():
         condition = incident_condition(event)
-        current = open_incident(conn, *key, lock=True)
-        if current is not None and current.condition == condition:
-            conn.execute(update(incidents).where(incidents.c.id == current.id).values(
-                last_event_at=now, updated_at=now, last_camera_event_id=event_id,
-                events=incidents.c.events + 1, data=event.to_dict(), tags=list(event.tags)))
+        row = current.get(key)
+        if row is not None and row.condition == condition:
+            joins.append({"b_id": row.id, "b_event": event_id, "b_data": event.to_dict(),
+                          "b_tags": list(event.tags)})
             continue
-        if current is not None:
-            _end(conn, current.id, "superseded", f"condition changed to {condition}", now)
-        _open(conn, event, condition, event_id, alert_id, now)
-        opened += 1
-    return opened
+        if row is not None:
+            _end(conn, row.id, "superseded", f"condition changed to {condition}", now)
+        opens.append(_new_row(event, condition, event_id, alert_id, now))
+    if joins:
+        conn.execute(update(incidents).where(incidents.c.id == bindparam("b_id")).values(
+            last_event_at=now, updated_at=now, last_camera_event_id=bindparam("b_event"),
+            events=incidents.c.events + 1, data=bindparam("b_data", type_=incidents.c.data.type),
+            tags=bindparam("b_tags", type_=incidents.c.tags.type)),
+            joins)
+    if opens:
+        new = conn.execute(insert(incidents).returning(incidents.c.id, incidents.c.condition),
+                           opens).all()
+        conn.execute(insert(incident_events), [
+            {"incident_id": r.id, "at": now, "kind": "opened", "receiver": None,
+             "notification_id": None, "detail": f"alert {alert_id}: {r.condition}"}
+            for r in new])
+    return len(opens)
 
 
-def _open(conn: Connection, event: CameraEvent, condition: str, event_id: int,
-          alert_id: int, now: float) -> int:
-    new_id = int(conn.execute(insert(incidents).values(
-        license=event.license, serial=event.serial, name=event.name or event.serial,
-        tags=list(event.tags), condition=condition,
-        open_key=open_key(event.license, event.serial), state="open", opened_at=now,
-        last_event_at=now, updated_at=now, first_alert_id=alert_id,
-        last_camera_event_id=event_id, events=1, data=event.to_dict(), notified=False,
-    ).returning(incidents.c.id)).scalar_one())
-    note(conn, new_id, "opened", f"alert {alert_id}: {condition}", now)
-    return new_id
+def _open_rows(conn: Connection, keys: Sequence[CameraKey]) -> dict[CameraKey, Any]:
+    """The cameras' open incidents, locked for this transaction."""
+    found: dict[CameraKey, Any] = {}
+    for start in range(0, len(keys), _CHUNK):
+        wanted = [open_key(*k) for k in keys[start:start + _CHUNK]]
+        for r in conn.execute(select(incidents).where(incidents.c.open_key.in_(wanted))
+                              .order_by(incidents.c.id).with_for_update()).all():
+            found[(r.license, r.serial)] = r
+    return found
+
+
+def _new_row(event: CameraEvent, condition: str, event_id: int, alert_id: int,
+             now: float) -> dict[str, Any]:
+    return {"license": event.license, "serial": event.serial,
+            "name": event.name or event.serial, "tags": list(event.tags),
+            "condition": condition, "open_key": open_key(event.license, event.serial),
+            "state": "open", "opened_at": now, "last_event_at": now, "updated_at": now,
+            "first_alert_id": alert_id, "last_camera_event_id": event_id, "events": 1,
+            "data": event.to_dict(), "notified": False}
 
 
 def open_incident(conn: Connection, license: str, serial: str, *, lock: bool = False
@@ -158,16 +178,20 @@ def record_sent(conn: Connection, sent: Mapping[CameraKey, tuple[str, int, str]]
     if not sent:
         return
     rows = latest(conn, sent)
+    told, lines = [], []
     for camera, (kind, notification_id, why) in sent.items():
         row = rows.get(camera)
-        if row is None:
+        if row is None or (kind != "resolved" and row.state == "resolved"):
             continue
-        if kind != "resolved" and row.state == "resolved":
-            continue
-        if kind != "resolved":
-            conn.execute(update(incidents).where(incidents.c.id == row.id)
-                         .values(notified=True))
-        note(conn, row.id, kind, why, now, receiver=receiver, notification_id=notification_id)
+        if kind != "resolved" and not row.notified:
+            told.append(row.id)
+        lines.append({"incident_id": row.id, "at": now, "kind": kind, "receiver": receiver,
+                      "notification_id": notification_id, "detail": why})
+    for start in range(0, len(told), _CHUNK):
+        conn.execute(update(incidents).where(incidents.c.id.in_(told[start:start + _CHUNK]))
+                     .values(notified=True))
+    if lines:
+        conn.execute(insert(incident_events), lines)
 
 
 def facts_of(conn: Connection, cameras: Iterable[CameraKey], *, now: float,
