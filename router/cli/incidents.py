@@ -10,41 +10,15 @@ from __future__ import annotations
 import getpass
 import json
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import click
 
-from router.cli.store import open_store
+from router.cli.store import open_runtime, open_store
 from router.clock import iso
-from router.errors import IncidentNotFound, Refused, SettingsError, StoreError
-from router.pipeline.runtime import Runtime
-from router.settings import Settings
+from router.errors import IncidentNotFound, Refused
 from router.store import views
 from router.store.views.paging import Window
-
-
-@contextmanager
-def open_runtime() -> Iterator[Runtime]:
-    """A Runtime on the configured store and rules, for one command."""
-    from router.store.migrate import ensure_current
-
-    try:
-        settings = Settings.from_env()
-    except SettingsError as exc:
-        raise click.ClickException(f"invalid settings: {exc}") from None
-    rt = Runtime.create(settings)
-    try:
-        if rt.rules.current is None:
-            raise click.ClickException(f"no valid rules loaded from {settings.rules_file}: "
-                                       f"{rt.rules.error}")
-        ensure_current(rt.db)
-        yield rt
-    except StoreError as exc:
-        raise click.ClickException(str(exc)) from None
-    finally:
-        rt.db.dispose()
 
 
 def _json(value: Any) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Select, bindparam, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from router.errors import IncidentNotFound, Refused
 from router.model import CameraEvent, Status
@@ -121,11 +121,11 @@ def _end(conn: Connection, incident_id: int, how: Resolution, detail: str,
 
 
 def acknowledge(conn: Connection, incident_id: int, *, by: str, comment: str,
-                now: float) -> Any:
-    """Acknowledge an open incident: no more reminders. Returns the incident row.
+                now: float) -> tuple[Any, bool]:
+    """Acknowledge an open incident: no more reminders. Returns the incident row, and
+    whether it was acknowledged before (the first acknowledgement stands).
 
     IncidentNotFound for an unknown id; Refused when it is resolved already.
-    Acknowledging twice keeps the first acknowledgement.
     """
     row = conn.execute(select(incidents).where(incidents.c.id == incident_id)
                        .with_for_update()).first()
@@ -134,7 +134,7 @@ def acknowledge(conn: Connection, incident_id: int, *, by: str, comment: str,
     if row.state == "resolved":
         raise Refused(f"incident {incident_id} is resolved already")
     if row.state == "acknowledged":
-        return row
+        return row, True
     conn.execute(update(incidents).where(incidents.c.id == incident_id).values(
         state="acknowledged", acked_at=now, acked_by=by, ack_comment=comment,
         updated_at=now))
@@ -144,7 +144,7 @@ def acknowledge(conn: Connection, incident_id: int, *, by: str, comment: str,
                  .values(remind_at=None))
     note(conn, incident_id, "acknowledged",
          f"by {by}" + (f": {comment}" if comment else ""), now)
-    return conn.execute(select(incidents).where(incidents.c.id == incident_id)).one()
+    return conn.execute(select(incidents).where(incidents.c.id == incident_id)).one(), False
 
 
 def told(conn: Connection, license: str, serial: str) -> list[Any]:
@@ -226,6 +226,3 @@ def facts_of(conn: Connection, cameras: Iterable[CameraKey], *, now: float,
             api_anomalies=dict(data.get("anomalies") or {}), stale=stale)
     return found
 
-
-def by_id(incident_id: int) -> Select[Any]:
-    return select(incidents).where(incidents.c.id == incident_id)

@@ -27,17 +27,16 @@ import logging
 import os
 import socket
 import threading
-from typing import Protocol
 
-from router.clock import Clock, iso
+from router.clock import iso
 from router.errors import LeaseLost
 from router.model.cameras import CameraLog
 from router.obs import metrics
 from router.settings import Settings
 from router.store import leases, tracked
-from router.store.db import Database
 from router.upstream.errors import UpstreamError
 from router.upstream.models import Log, parse_timestamp
+from router.upstream.poller import Parts
 from router.upstream.service import Upstream
 
 log = logging.getLogger(__name__)
@@ -48,15 +47,6 @@ LEASE_FLOOR = 10.0
 OVERLAP = 60.0
 # VisionAlert logs a camera at most every 15 minutes: the first round reads one cadence.
 CADENCE = 900.0
-
-
-class Parts(Protocol):
-    settings: Settings
-    db: Database
-    clock: Clock
-
-    @property
-    def upstream(self) -> Upstream: ...
 
 
 def stale_after(settings: Settings) -> float | None:

@@ -40,7 +40,7 @@ from router.store.migrate import upgrade
 from tests.bench.common import fmt, percentile, print_table
 from tests.simulator.wiring import api_requests, sim_stats
 from tests.support.httpsink import HttpSink
-from tests.support.tracking import serials_in, watched
+from tests.support.tracking import hook_rules, serials_in, watched
 from tests.upstream.test_tracker_budget import LOGS, World, indexed_cameras
 
 INTERVAL = 60.0
@@ -48,17 +48,11 @@ LICENSE = "LIC-0"
 
 
 def rules(sink: HttpSink) -> str:
-    return f"""\
-receivers:
-  hook: {{urls: ["json://127.0.0.1:{sink.port}/hook"]}}
-routes:
-  - name: cameras
-    receivers: [hook]
-    group_by: [camera]
-    group_wait: 0s
-    group_interval: 1m
-    send_resolved: true
-"""
+    return hook_rules(sink, route="""\
+        group_by: [camera]
+        group_wait: 0s
+        group_interval: 1m
+        send_resolved: true""")
 
 
 def one_run(tracker: bool, args: argparse.Namespace, workdir: Path) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from router.store.schema_upstream import state_cursors
 from router.upstream import build_upstream
 from tests.simulator.wiring import HTTP
 from tests.support.httpsink import HttpSink
-from tests.support.tracking import messages, serials_in, watched
+from tests.support.tracking import hook_rules, messages, serials_in, watched
 
 
 def test_a_camera_back_to_normal_in_the_logs_is_resolved_without_a_webhook(
@@ -71,18 +71,12 @@ def test_the_hold_still_sends_a_camera_that_stays_down(
 
 
 def _rules(sink: HttpSink, route: str = "") -> str:
-    return f"""\
-receivers:
-  hook: {{urls: ["json://127.0.0.1:{sink.port}/hook"]}}
-routes:
-  - name: cameras
-    receivers: [hook]
-    group_by: [camera]
-    group_wait: 0s
-    group_interval: 1m
-    send_resolved: true
-    {route}
-"""
+    return hook_rules(sink, route=f"""\
+        group_by: [camera]
+        group_wait: 0s
+        group_interval: 1m
+        send_resolved: true
+        {route}""")
 
 
 def test_logs_across_page_boundaries_and_the_overlap_are_applied_once(

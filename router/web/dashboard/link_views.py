@@ -9,7 +9,7 @@ router.channels.links.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask import render_template, request, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
@@ -114,8 +114,14 @@ def _no_incident(license_code: str, serial: str) -> tuple[str, int]:
                 "already, or never opened. Nothing was changed."), 404
 
 
-@bp.get("/a/ack")
-def ack_link() -> str | tuple[str, int]:
+class Linked(NamedTuple):
+    license: str
+    serial: str
+    incident: Any
+
+
+def _linked_incident() -> Linked | tuple[str, int]:
+    """(license, serial, open incident) of a verified link, or the page that says why not."""
     try:
         license_code, serial = _ack_request()
     except LinkError as exc:
@@ -123,6 +129,15 @@ def ack_link() -> str | tuple[str, int]:
     current = _open_incident(license_code, serial)
     if current is None:
         return _no_incident(license_code, serial)
+    return Linked(license_code, serial, current)
+
+
+@bp.get("/a/ack")
+def ack_link() -> str | tuple[str, int]:
+    found = _linked_incident()
+    if not isinstance(found, Linked):
+        return found
+    license_code, serial, current = found
     return render_template("link_ack_confirm.html", incident=current, license=license_code,
                            serial=serial, token=request.args.get("t", ""),
                            now=login.rt().clock.now())
@@ -130,13 +145,10 @@ def ack_link() -> str | tuple[str, int]:
 
 @bp.post("/a/ack")
 def ack_confirmed() -> str | tuple[str, int]:
-    try:
-        license_code, serial = _ack_request()
-    except LinkError as exc:
-        return refuse(str(exc))
-    current = _open_incident(license_code, serial)
-    if current is None:
-        return _no_incident(license_code, serial)
+    found = _linked_incident()
+    if not isinstance(found, Linked):
+        return found
+    license_code, serial, current = found
     shown = request.form.get("incident", "")
     if shown and shown != str(current.id):
         # Another incident opened since the page was shown: confirm that one instead.
